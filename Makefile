@@ -1,0 +1,38 @@
+# Set-up-and-run entry points. Each target builds its own virtual environment.
+PYTHON ?= python3
+VENV   ?= .venv
+LS_VENV ?= .venv-ls
+# torch 2.13.0 is a CPU wheel on this team's machines; on a GPU machine set
+# TORCH_SPEC="torch>=2.4,<3" (or leave torch preinstalled) to keep a CUDA build.
+TORCH_SPEC ?= torch==2.13.0
+LABEL_STUDIO_SPEC ?= label-studio==1.23.2
+OUT ?= out/demo
+
+.PHONY: demo test venv ls-venv clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q "$(TORCH_SPEC)"
+	$(VENV)/bin/python -m pip install -q -e ".[all]"
+	touch $@
+
+# Label Studio pins clash with the toolkit's (pyarrow, pytz), so it gets its own venv.
+$(LS_VENV)/.installed:
+	$(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/python -m pip install -q --upgrade pip
+	$(LS_VENV)/bin/python -m pip install -q "$(LABEL_STUDIO_SPEC)"
+	touch $@
+
+venv: $(VENV)/.installed
+ls-venv: $(LS_VENV)/.installed
+
+demo: venv
+	$(VENV)/bin/kmner demo -o $(OUT)
+
+test: venv ls-venv
+	KMNER_LABEL_STUDIO_BIN=$(abspath $(LS_VENV))/bin/label-studio \
+		$(VENV)/bin/python -m pytest
+
+clean:
+	rm -rf $(VENV) $(LS_VENV) out .pytest_cache .hypothesis

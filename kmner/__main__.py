@@ -1,0 +1,3 @@
+from kmner.cli import main
+
+main()

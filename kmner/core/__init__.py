@@ -1,0 +1,2 @@
+"""Shared ground for every stage: the record model, span and offset utilities,
+streaming JSONL, label maps and run configuration."""

@@ -1,0 +1,183 @@
+"""Streaming JSONL with file:line errors, gzip, atomic writes and reject files.
+
+Every reader that can meet bad lines either raises an InputError naming the file,
+line and record, or (``on_error="reject"``) hands each bad line to a RejectLog so
+that input count == output count + rejected count always holds.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Literal, TextIO
+
+from kmner.core.errors import InputError
+from kmner.core.records import Record, entity_problems
+
+OnError = Literal["raise", "reject"]
+
+
+def open_text(path: str | os.PathLike) -> TextIO:
+    """Open a UTF-8 (optionally gzip) text file; a BOM is accepted and dropped."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError("file not found", path=str(p))
+    if p.is_dir():
+        raise InputError("is a directory, expected a file", path=str(p))
+    with open(p, "rb") as fh:
+        head = fh.read(4096)
+    if head[:2] == b"\x1f\x8b":
+        raw = gzip.open(p, "rb")
+    else:
+        if b"\x00" in head:
+            raise InputError("looks like a binary file (NUL bytes), expected UTF-8 text",
+                             path=str(p))
+        raw = open(p, "rb")
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
+
+
+def iter_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
+    """Yield (line number, line without its line ending). Decoding errors are
+    raised as InputError with the line number."""
+    fh = open_text(path)
+    lineno = 0
+    try:
+        with fh:
+            while True:
+                try:
+                    line = fh.readline()
+                except UnicodeDecodeError as exc:
+                    raise InputError(
+                        f"not valid UTF-8 ({exc.reason} at byte {exc.start}); is it cp949/EUC-KR? "
+                        "convert with: iconv -f cp949 -t utf-8",
+                        path=str(path), line=lineno + 1) from None
+                if not line:
+                    return
+                lineno += 1
+                if "\x00" in line:
+                    raise InputError("contains NUL bytes; is this a binary file?",
+                                     path=str(path), line=lineno)
+                yield lineno, line.rstrip("\r\n")
+    except gzip.BadGzipFile as exc:
+        raise InputError(f"broken gzip stream: {exc}", path=str(path)) from None
+
+
+@dataclass
+class RejectLog:
+    """Collects (and optionally writes) the records that could not be used."""
+
+    path: Path | None = None
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, *, source: str, line: int | None, reason: str, record_id: Any = None,
+            raw: str | None = None) -> None:
+        item = {"source": source, "line": line, "id": record_id, "reason": reason}
+        if raw is not None:
+            item["raw"] = raw if len(raw) <= 2000 else raw[:2000] + "…"
+        self.items.append(item)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def write(self) -> None:
+        if self.path is not None:
+            write_json_lines(self.path, self.items)
+
+
+def read_records(path: str | os.PathLike, *, on_error: OnError = "raise",
+                 rejects: RejectLog | None = None, validate: bool = True,
+                 types: Iterable[str] | None = None,
+                 allow_overlaps: bool = False) -> Iterator[Record]:
+    """Stream KBMC-style records from JSONL. Blank lines are skipped (and are not
+    records). With ``on_error="reject"`` bad lines go to ``rejects`` instead."""
+    if on_error == "reject" and rejects is None:
+        raise ValueError("on_error='reject' needs a RejectLog")
+    src = str(path)
+    for lineno, line in iter_lines(path):
+        if not line.strip():
+            continue
+        rec_id = None
+        try:
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"malformed JSON: {exc.msg} at column {exc.colno}",
+                                 path=src, line=lineno) from None
+            if isinstance(obj, dict):
+                rec_id = obj.get("id")
+            try:
+                rec = Record.from_dict(obj)
+            except ValueError as exc:
+                raise InputError(str(exc), path=src, line=lineno, record_id=rec_id) from None
+            if validate:
+                problems = entity_problems(rec, types=types, allow_overlaps=allow_overlaps)
+                if problems:
+                    raise InputError("; ".join(problems), path=src, line=lineno,
+                                     record_id=rec_id)
+        except InputError as err:
+            if on_error == "raise":
+                raise
+            assert rejects is not None
+            rejects.add(source=src, line=lineno, reason=err.reason, record_id=rec_id, raw=line)
+            continue
+        yield rec
+
+
+def load_records(path: str | os.PathLike, **kwargs: Any) -> list[Record]:
+    return list(read_records(path, **kwargs))
+
+
+@contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "w") -> Iterator[TextIO]:
+    """Write to a temporary file beside ``path`` and rename it into place only when
+    the block succeeds, so readers never see half a file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        if "b" in mode:
+            fh = os.fdopen(fd, mode)
+        else:
+            fh = os.fdopen(fd, mode, encoding="utf-8", newline="\n")
+        with fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
+
+
+def write_json_lines(path: str | os.PathLike, objs: Iterable[dict[str, Any]]) -> int:
+    n = 0
+    with atomic_write(path) as fh:
+        for obj in objs:
+            fh.write(dumps(obj))
+            fh.write("\n")
+            n += 1
+    return n
+
+
+def write_records(path: str | os.PathLike, records: Iterable[Record]) -> int:
+    """Atomically write records as JSONL; returns how many were written."""
+    return write_json_lines(path, (r.to_dict() for r in records))
+
+
+def write_json(path: str | os.PathLike, obj: Any) -> None:
+    with atomic_write(path) as fh:
+        json.dump(obj, fh, ensure_ascii=False, indent=2)
+        fh.write("\n")

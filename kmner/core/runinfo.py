@@ -1,0 +1,138 @@
+"""Reproducibility: one config object per run, saved next to every output with
+the package versions and the seed."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable, TypeVar
+
+from kmner.core.errors import ConfigError
+
+T = TypeVar("T")
+
+TRACKED_PACKAGES = ("kmner", "kiwipiepy", "pyahocorasick", "seqeval", "gliner2", "torch",
+                    "transformers", "peft", "label-studio-sdk", "numpy", "datasets")
+
+
+def package_versions(names: Iterable[str] = TRACKED_PACKAGES) -> dict[str, str | None]:
+    """Versions of installed packages, without importing them."""
+    out: dict[str, str | None] = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def environment() -> dict[str, Any]:
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "versions": package_versions(),
+    }
+
+
+def load_mapping(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a YAML or TOML file into a dict, with a clear error if it is neither."""
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"{p}: config file not found")
+    text = p.read_text(encoding="utf-8")
+    try:
+        if p.suffix == ".toml":
+            import tomllib
+
+            data = tomllib.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except Exception as exc:  # yaml and toml raise many kinds
+        raise ConfigError(f"{p}: cannot parse config: {exc}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: config must be a mapping at the top level")
+    return data
+
+
+def from_mapping(cls: type[T], data: dict[str, Any], *, where: str = "config") -> T:
+    """Build a (possibly nested) config dataclass, rejecting unknown keys with a
+    message that names the key and lists the valid ones."""
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"{cls} is not a dataclass")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = [k for k in data if k not in fields]
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; valid keys: "
+                          f"{', '.join(sorted(fields))}")
+    kwargs: dict[str, Any] = {}
+    hints = _resolved_types(cls)
+    for key, value in data.items():
+        ftype = hints.get(key)
+        if dataclasses.is_dataclass(ftype) and isinstance(value, dict):
+            kwargs[key] = from_mapping(ftype, value, where=f"{where}.{key}")
+        else:
+            kwargs[key] = value
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _resolved_types(cls: type) -> dict[str, Any]:
+    import typing
+
+    try:
+        return typing.get_type_hints(cls)
+    except Exception:
+        return {f.name: f.type for f in dataclasses.fields(cls)}
+
+
+def load_config(cls: type[T], path: str | os.PathLike) -> T:
+    return from_mapping(cls, load_mapping(path), where=str(path))
+
+
+def to_mapping(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_mapping(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [to_mapping(x) for x in obj]
+    if isinstance(obj, dict):
+        return {str(k): to_mapping(v) for k, v in obj.items()}
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def write_run_info(out_dir: str | os.PathLike, *, command: str, config: Any = None,
+                   seed: int | None = None, extra: dict[str, Any] | None = None,
+                   name: str = "run.yaml") -> Path:
+    """Save config, seed, versions and command beside the outputs of a run."""
+    import yaml
+
+    from kmner.core.jsonl import atomic_write
+
+    info = {
+        "command": command,
+        "argv": sys.argv,
+        "seed": seed,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "config": to_mapping(config) if config is not None else None,
+        "environment": environment(),
+    }
+    if extra:
+        info.update(to_mapping(extra))
+    path = Path(out_dir) / name
+    with atomic_write(path) as fh:
+        yaml.safe_dump(info, fh, allow_unicode=True, sort_keys=False)
+    return path

@@ -1,0 +1,139 @@
+"""Strict entity-level scoring: a prediction counts only with exact start, end and
+type. This is the headline figure and equals seqeval's entity F1 on aligned BIO."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from kmner.core.errors import InputError
+from kmner.core.labelmap import LabelMap
+from kmner.core.records import Record
+
+
+@dataclass
+class PRF:
+    """Counts for one type (or all), with derived precision, recall and F1."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def support(self) -> int:
+        return self.tp + self.fn
+
+    def add(self, other: "PRF") -> None:
+        self.tp += other.tp
+        self.fp += other.fp
+        self.fn += other.fn
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {"precision": self.precision, "recall": self.recall, "f1": self.f1,
+                "tp": self.tp, "fp": self.fp, "fn": self.fn, "support": self.support}
+
+
+@dataclass
+class Scores:
+    """Micro, macro and per-type strict scores, plus per-sentence counts that the
+    bootstrap resamples."""
+
+    micro: PRF
+    per_type: dict[str, PRF]
+    per_sentence: list[dict[str, PRF]] = field(default_factory=list)
+    label_map_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def macro_f1(self) -> float:
+        vals = [p.f1 for p in self.per_type.values()]
+        return sum(vals) / len(vals) if vals else 0.0
+
+    @property
+    def n_sentences(self) -> int:
+        return len(self.per_sentence)
+
+    def to_dict(self) -> dict:
+        return {"micro": self.micro.to_dict(), "macro_f1": self.macro_f1,
+                "per_type": {t: p.to_dict() for t, p in sorted(self.per_type.items())},
+                "n_sentences": self.n_sentences,
+                "label_map_counts": dict(self.label_map_counts)}
+
+
+def align_records(gold: Iterable[Record], pred: Iterable[Record], *,
+                  gold_name: str = "gold", pred_name: str = "pred"
+                  ) -> list[tuple[Record, Record]]:
+    """Pair gold and predicted records by id. Missing ids and differing texts are
+    errors that name the id, never silently skipped."""
+    gold_by_id: dict = {}
+    for r in gold:
+        if r.id in gold_by_id:
+            raise InputError(f"duplicate id in {gold_name}", record_id=r.id)
+        gold_by_id[r.id] = r
+    pairs = []
+    seen = set()
+    for p in pred:
+        if p.id in seen:
+            raise InputError(f"duplicate id in {pred_name}", record_id=p.id)
+        seen.add(p.id)
+        g = gold_by_id.get(p.id)
+        if g is None:
+            raise InputError(f"id is in {pred_name} but not in {gold_name}", record_id=p.id)
+        if g.text != p.text:
+            raise InputError(f"text differs between {gold_name} and {pred_name}",
+                             record_id=p.id)
+        pairs.append((g, p))
+    missing = [i for i in gold_by_id if i not in seen]
+    if missing:
+        raise InputError(f"{len(missing)} id(s) in {gold_name} have no prediction, e.g. "
+                         f"{missing[:3]!r}")
+    return pairs
+
+
+def score_pairs(pairs: Sequence[tuple[Record, Record]]) -> Scores:
+    micro = PRF()
+    per_type: dict[str, PRF] = {}
+    per_sentence: list[dict[str, PRF]] = []
+    for g, p in pairs:
+        gold_keys = Counter(e.key for e in g.entities)
+        pred_keys = Counter(e.key for e in p.entities)
+        sent: dict[str, PRF] = {}
+        for key in gold_keys.keys() | pred_keys.keys():
+            t = key[2]
+            hit = min(gold_keys[key], pred_keys[key])
+            c = sent.setdefault(t, PRF())
+            c.tp += hit
+            c.fn += gold_keys[key] - hit
+            c.fp += pred_keys[key] - hit
+        for t, c in sent.items():
+            per_type.setdefault(t, PRF()).add(c)
+            micro.add(c)
+        per_sentence.append(sent)
+    return Scores(micro, per_type, per_sentence)
+
+
+def score_records(gold: Iterable[Record], pred: Iterable[Record], *,
+                  label_map: LabelMap | None = None) -> Scores:
+    """Strict scores of ``pred`` against ``gold`` (paired by id), after an optional
+    label map applied to both sides and reported."""
+    counts: Counter = Counter()
+    gold, pred = list(gold), list(pred)
+    if label_map:
+        gold = label_map.apply(gold, counts)
+        pred = label_map.apply(pred, counts)
+    scores = score_pairs(align_records(gold, pred))
+    scores.label_map_counts = dict(counts)
+    return scores

@@ -1,0 +1,1 @@
+"""gazetteer stage of the kmner pipeline."""

@@ -1,0 +1,1 @@
+"""labelstudio stage of the kmner pipeline."""

@@ -1,0 +1,1 @@
+"""silver stage of the kmner pipeline."""

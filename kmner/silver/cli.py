@@ -1,0 +1,11 @@
+"""`kmner silver ...` commands."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="Make and check silver data.", no_args_is_help=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="silver")
