@@ -1,0 +1,79 @@
+"""Sentence-level bootstrap confidence intervals for entity scores.
+
+Sentences, not entities, are resampled because entities in one sentence are not
+independent. Counts per sentence are precomputed by scoring, so a resample is a
+sum of integer arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from kmner.evaluation.scoring import PRF
+
+Metric = str  # "f1" | "precision" | "recall"
+
+
+@dataclass(frozen=True)
+class Interval:
+    value: float
+    low: float
+    high: float
+    confidence: float
+    n_resamples: int
+    seed: int
+
+    def to_dict(self) -> dict:
+        return {"value": self.value, "low": self.low, "high": self.high,
+                "confidence": self.confidence, "n_resamples": self.n_resamples,
+                "seed": self.seed}
+
+    def __str__(self) -> str:
+        return f"{self.value:.3f} [{self.low:.3f}, {self.high:.3f}]"
+
+
+def sentence_counts(per_sentence: Sequence[dict[str, PRF]], type_: str | None = None
+                    ) -> np.ndarray:
+    """(n_sentences, 3) array of tp, fp, fn, for one type or all types."""
+    arr = np.zeros((len(per_sentence), 3), dtype=np.int64)
+    for i, sent in enumerate(per_sentence):
+        for t, c in sent.items():
+            if type_ is None or t == type_:
+                arr[i] += (c.tp, c.fp, c.fn)
+    return arr
+
+
+def metric_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, metric: Metric
+                       ) -> np.ndarray:
+    tp, fp, fn = (np.asarray(x, dtype=float) for x in (tp, fp, fn))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        r = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
+        if metric == "precision":
+            return p
+        if metric == "recall":
+            return r
+        if metric == "f1":
+            return np.where(p + r > 0, 2 * p * r / (p + r), 0.0)
+    raise ValueError(f"unknown metric {metric!r}; use f1, precision or recall")
+
+
+def bootstrap_ci(per_sentence: Sequence[dict[str, PRF]], *, metric: Metric = "f1",
+                 type_: str | None = None, n_resamples: int = 1000, seed: int = 0,
+                 confidence: float = 0.95) -> Interval:
+    """Percentile bootstrap CI of a micro metric over sentences (seeded, reproducible)."""
+    counts = sentence_counts(per_sentence, type_)
+    total = counts.sum(axis=0)
+    value = float(metric_from_counts(*total, metric))
+    n = len(counts)
+    if n == 0:
+        return Interval(value, 0.0, 0.0, confidence, 0, seed)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n, size=(n_resamples, n))
+    sums = counts[idx].sum(axis=1)  # (n_resamples, 3)
+    vals = metric_from_counts(sums[:, 0], sums[:, 1], sums[:, 2], metric)
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(vals, [alpha, 1 - alpha])
+    return Interval(value, float(low), float(high), confidence, n_resamples, seed)
