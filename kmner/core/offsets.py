@@ -8,6 +8,7 @@ derived span ``[s, e)`` maps back to ``[starts[s], ends[e-1])``.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from array import array
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 # Characters that are invisible and carry no meaning for matching.
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e")
 
+_ZW_RE = re.compile("[" + "".join(sorted(ZERO_WIDTH)) + "]")
 _HANGUL_V_T = range(0x1160, 0x1200)  # conjoining vowels and finals compose with what precedes
 
 
@@ -53,18 +55,29 @@ def _starts_new_cluster(ch: str) -> bool:
     return unicodedata.combining(ch) == 0 and ord(ch) not in _HANGUL_V_T
 
 
-def _clusters(text: str) -> list[tuple[int, int]]:
+def _clusters(text: str, skip: frozenset = frozenset()) -> list[tuple[int, int]]:
     """Split into runs that NFC normalises independently: a starter and the
-    combining marks or conjoining jamo that follow it."""
+    combining marks or conjoining jamo that follow it. Characters in ``skip``
+    (zero-width ones about to be removed) never start a run, because removing
+    them lets their neighbours compose."""
     bounds: list[tuple[int, int]] = []
     start = 0
     for i in range(1, len(text)):
-        if _starts_new_cluster(text[i]):
+        if text[i] not in skip and _starts_new_cluster(text[i]):
             bounds.append((start, i))
             start = i
     if text:
         bounds.append((start, len(text)))
     return bounds
+
+
+def _prefix_end(chunk: str, norm: str, j: int) -> int | None:
+    """Smallest k with NFC(chunk[:k]) == norm[:j+1]: where derived char j ends."""
+    target = norm[: j + 1]
+    for k in range(1, len(chunk) + 1):
+        if unicodedata.normalize("NFC", chunk[:k]) == target:
+            return k
+    return None
 
 
 def normalize(text: str, *, strip_zero_width: bool = True) -> OffsetMap:
@@ -73,36 +86,35 @@ def normalize(text: str, *, strip_zero_width: bool = True) -> OffsetMap:
     Where n original characters compose into fewer derived ones (NFD Hangul), each
     derived character maps to the whole original cluster, so spans stay exact.
     """
-    if text.isascii():
+    if text.isascii() or (unicodedata.is_normalized("NFC", text)
+                          and not (strip_zero_width and _ZW_RE.search(text))):
         return OffsetMap.identity(text)
     out: list[str] = []
     starts = array("l")
     ends = array("l")
-    for a, b in _clusters(text):
-        chunk = text[a:b]
-        if strip_zero_width and any(c in ZERO_WIDTH for c in chunk):
-            # Drop zero-width characters but keep the rest of the cluster mapped.
-            kept = [(i, c) for i, c in enumerate(chunk, a) if c not in ZERO_WIDTH]
-            if not kept:
-                continue
-            for i, c in kept:
-                norm = unicodedata.normalize("NFC", c)
-                for nc in norm:
-                    out.append(nc)
-                    starts.append(i)
-                    ends.append(i + 1)
+    for a, b in _clusters(text, skip=ZERO_WIDTH if strip_zero_width else frozenset()):
+        idx = [i for i in range(a, b) if not (strip_zero_width and text[i] in ZERO_WIDTH)]
+        if not idx:
             continue
+        chunk = "".join(text[i] for i in idx)
         norm = unicodedata.normalize("NFC", chunk)
         if len(norm) == len(chunk):
-            for k, nc in enumerate(norm):
+            for i, nc in zip(idx, norm):
                 out.append(nc)
-                starts.append(a + k)
-                ends.append(a + k + 1)
-        else:
-            for nc in norm:
-                out.append(nc)
-                starts.append(a)
-                ends.append(b)
+                starts.append(i)
+                ends.append(i + 1)
+            continue
+        prev = idx[0]
+        for j, nc in enumerate(norm):
+            k = _prefix_end(chunk, norm, j)
+            out.append(nc)
+            if k is None or idx[k - 1] + 1 <= prev:
+                starts.append(idx[0])
+                ends.append(idx[-1] + 1)
+            else:
+                starts.append(prev)
+                ends.append(idx[k - 1] + 1)
+                prev = idx[k - 1] + 1
     derived = "".join(out)
     expected = unicodedata.normalize("NFC", "".join(c for c in text if not (
         strip_zero_width and c in ZERO_WIDTH)))
