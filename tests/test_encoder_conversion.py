@@ -223,6 +223,12 @@ def test_bundle_round_trip_rebuilds_an_identical_directory(tiny, tmp_path):
     for name in ("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json"):
         assert (rebuilt / name).read_bytes() == (direct / name).read_bytes(), name
     assert read_bundle(kmb).parameter_count() == package.parameter_count()
+    # the stand-alone entry point for machines without typer
+    result = subprocess.run([sys.executable, "-m", "kmner.training.encoder.unbundle", str(kmb),
+                             "-o", str(tmp_path / "cli")], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "cli" / "model.safetensors").read_bytes() == (
+        direct / "model.safetensors").read_bytes()
 
 
 def test_corrupt_bundle_and_wrong_source_are_reported(tiny, tmp_path):
