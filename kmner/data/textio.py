@@ -1,54 +1,57 @@
 """Line reading with encodings, and tokens located in a known text.
 
-UTF-8 (with or without BOM, gzip allowed) is read by kmner.core.jsonl.iter_lines;
-when that fails we check whether the file is cp949/EUC-KR, the usual legacy Korean
-encoding, and say so, or read it directly when the user names that encoding.
+Lines are decoded one by one so that an encoding error names its exact line, and
+a line that is valid cp949/EUC-KR (the usual legacy Korean encoding) is called
+that; ``encoding="cp949"`` reads such files directly.
 """
 
 from __future__ import annotations
 
+import gzip
 import os
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from kmner.core.errors import InputError
-from kmner.core.jsonl import iter_lines
 
 
 def read_lines(path: str | os.PathLike, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
-    """Yield (line number, line) pairs; decoding problems become InputErrors that
-    name the line and, for cp949 files, the encoding to ask for."""
-    if encoding.lower().replace("_", "-") in {"utf-8", "utf8", "utf-8-sig"}:
-        try:
-            yield from iter_lines(path)
-        except InputError as err:
-            if "not valid UTF-8" in err.reason and _decodes_as(path, "cp949"):
-                raise InputError(
-                    f"{err.reason}. The file decodes cleanly as cp949 (EUC-KR); "
-                    "read it with --encoding cp949", path=err.path, line=err.line) from None
-            raise
-        return
+    """Yield (line number, line without its line ending). Each line is decoded on
+    its own, so a decoding error names the exact line (and, when that line is
+    valid cp949, says so); a UTF-8 BOM is dropped; gzip files are read transparently."""
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise InputError("file not found", path=str(p))
-    lineno = 0
-    with open(p, encoding=encoding, errors="strict", newline="") as fh:
-        while True:
+    if p.is_dir():
+        raise InputError("is a directory, expected a file", path=str(p))
+    with open(p, "rb") as fh:
+        head = fh.read(4096)
+    gzipped = head[:2] == b"\x1f\x8b"
+    if not gzipped and b"\x00" in head:
+        raise InputError("looks like a binary file (NUL bytes), expected text", path=str(p))
+    utf8 = encoding.lower().replace("_", "-") in {"utf-8", "utf8", "utf-8-sig"}
+    codec = "UTF-8" if utf8 else encoding
+    with (gzip.open(p, "rb") if gzipped else open(p, "rb")) as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
             try:
-                line = fh.readline()
+                line = raw.decode(codec)
             except UnicodeDecodeError as exc:
-                raise InputError(f"not valid {encoding} ({exc.reason})", path=str(p),
-                                 line=lineno + 1) from None
-            if not line:
-                return
-            lineno += 1
+                hint = ""
+                if utf8 and _decodes(raw, "cp949"):
+                    hint = ("; this line is valid cp949 (EUC-KR): read the file with "
+                            "--encoding cp949 if all of it is, or convert it with "
+                            "iconv -f cp949 -t utf-8")
+                raise InputError(f"not valid {codec} ({exc.reason} at byte {exc.start} of the "
+                                 f"line){hint}", path=str(p), line=lineno) from None
             yield lineno, line.rstrip("\r\n")
 
 
-def _decodes_as(path: str | os.PathLike, encoding: str) -> bool:
+def _decodes(raw: bytes, encoding: str) -> bool:
     try:
-        Path(path).read_bytes().decode(encoding)
-    except (UnicodeDecodeError, OSError):
+        raw.decode(encoding)
+    except UnicodeDecodeError:
         return False
     return True
 

@@ -148,10 +148,10 @@ def guess_format(path: str | os.PathLike, *, for_writing: bool = False) -> str:
     ext = _suffix(p)
     if ext in (".jsonl", ".jsonl.gz"):
         return _sniff_jsonl(p)
-    if ext in (".parquet", ".csv"):
-        return "kbmc"
-    if ext in (".spacy", ".docbin", ".json"):
-        return "docbin" if ext != ".json" else "labelstudio"
+    if ext != ".tsv":  # .tsv may be KBMC or KLUE: look inside
+        for f in FORMATS.values():
+            if ext in f.extensions:
+                return f.name
     sniffed = _sniff_lines(p) if p.exists() else None
     if sniffed:
         return sniffed
