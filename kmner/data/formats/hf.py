@@ -59,6 +59,8 @@ def to_dataset(records: Iterable[Record] | Mapping[str, Iterable[Record]]):
     if isinstance(records, Mapping):
         return ds.DatasetDict({name: to_dataset(recs) for name, recs in records.items()})
     rows = [_row(r) for r in records]
+    if not rows:  # from_list cannot take the schema from zero rows
+        return ds.Dataset.from_dict({k: [] for k in features()}, features=features())
     return ds.Dataset.from_list(rows, features=features())
 
 
