@@ -57,7 +57,7 @@ def format_stats(stats: dict[str, Any]) -> list[str]:
              f"entities: {stats['entities']:,}"]
     for t, c in stats["entities_per_type"].items():
         ln = stats["span_length_chars"][t]
-        lines.append(f"  {t:<12} {c:>7,}  length median {ln['median']}, mean {ln['mean']}, "
+        lines.append(f"  {t:<12} {c:>7,}  length median {ln['median']:g}, mean {ln['mean']:g}, "
                      f"max {ln['max']}")
     hist = stats["span_length_chars"]["all"].get("histogram", {})
     if hist:

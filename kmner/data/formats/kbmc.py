@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from kmner.core.errors import InputError
+from kmner.core.errors import InputError, KmnerError
 from kmner.core.jsonl import atomic_write
 from kmner.core.records import Record
 from kmner.data.report import Report
@@ -28,6 +28,15 @@ from kmner.data.textio import check_not_empty, join_tokens, locate_tokens, read_
 from kmner.data.tokens import Tokenizer, Unaligned, align_record, spans_to_entities, token_spans
 
 SENTENCE, TAGS = "Sentence", "Tags"
+
+
+def _pyarrow():
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise KmnerError("parquet needs pyarrow: pip install 'kmner[datasets]'") from None
+    return pa, pq
 
 
 def _table_kind(path: str | os.PathLike) -> str:
@@ -42,9 +51,11 @@ def _table_kind(path: str | os.PathLike) -> str:
 def _rows(path: str | os.PathLike, encoding: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line or row number, row as a dict) of a TSV, CSV or parquet table."""
     if _table_kind(path) == "parquet":
-        import pyarrow.parquet as pq
-
-        table = pq.read_table(path)
+        _, pq = _pyarrow()
+        try:
+            table = pq.read_table(path)
+        except Exception as exc:  # pyarrow raises several types for unreadable files
+            raise InputError(f"cannot read as parquet: {exc}", path=str(path)) from None
         for i, row in enumerate(table.to_pylist(), start=1):
             yield i, row
         return
@@ -204,9 +215,7 @@ def write_kbmc(path: str | os.PathLike, records: Iterable[Record], *,
     columns = [SENTENCE, TAGS] + (["id", "text"] if keep_text else [])
     kind = _table_kind(path)
     if kind == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
+        pa, pq = _pyarrow()
         table = pa.table({c: pa.array([r[c] for r in rows], pa.string()) for c in columns})
         with atomic_write(path, "wb") as fh:
             pq.write_table(table, fh)
