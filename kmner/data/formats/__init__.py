@@ -52,7 +52,7 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("docbin", "spaCy DocBin (.spacy)", _P + "docbin:read_docbin",
            _P + "docbin:write_docbin", (".spacy", ".docbin")),
     Format("labelstudio", "Label Studio tasks JSON (owned by kmner.labelstudio)",
-           "kmner.labelstudio.tasks:read_records", "kmner.labelstudio.tasks:write_records",
+           _P + "labelstudio:read_labelstudio", _P + "labelstudio:write_labelstudio",
            (".json",)),
 )}
 
