@@ -28,18 +28,36 @@ class TagError(ValueError):
     """A tag that cannot be parsed at all."""
 
 
-def parse_tag(tag: str) -> tuple[str, str | None]:
-    """``"B-Disease"`` or ``"Disease-B"`` -> ``("B", "Disease")``; ``"O"`` -> ``("O", None)``."""
+def parse_tag(tag: str, style: Style | Literal["auto"] = "auto") -> tuple[str, str | None]:
+    """``"B-Disease"`` or ``"Disease-B"`` -> ``("B", "Disease")``; ``"O"`` -> ``("O", None)``.
+    ``style`` "auto" tries prefix style first."""
     if tag == "O":
         return "O", None
-    m = _PREFIX_RE.fullmatch(tag)
+    m = _PREFIX_RE.fullmatch(tag) if style != "suffix" else None
     if m:
         return _BILOU.get(m.group(1), m.group(1)), m.group(2)
-    m = _SUFFIX_RE.fullmatch(tag)
+    m = _SUFFIX_RE.fullmatch(tag) if style != "prefix" else None
     if m:
         return _BILOU.get(m.group(2), m.group(2)), m.group(1)
     raise TagError(f"unknown tag {tag!r}: expected O, B-TYPE/I-TYPE (prefix style) or "
                    "TYPE-B/TYPE-I (suffix style), with E/S also allowed in BIOES")
+
+
+def sequence_style(tags: Sequence[str], prefer: Style = "prefix") -> Style:
+    """The style every tag of a sequence parses in; ``prefer`` when both fit (only
+    possible when types are single letters such as ``B-I``)."""
+    def fits(style: Style) -> bool:
+        try:
+            for t in tags:
+                parse_tag(t, style)
+        except TagError:
+            return False
+        return True
+
+    other: Style = "suffix" if prefer == "prefix" else "prefix"
+    if fits(prefer):
+        return prefer
+    return other if fits(other) else prefer
 
 
 @dataclass(frozen=True)
@@ -55,10 +73,15 @@ class _Chunk:
     closed: bool = False  # BIOES: an E- has been seen
 
 
-def decode_tags(tags: Sequence[str], scheme: Scheme = "bio"
+def decode_tags(tags: Sequence[str], scheme: Scheme = "bio", *,
+                style: Style | Literal["auto"] = "auto", prefer: Style = "prefix"
                 ) -> tuple[list[tuple[int, int, str]], list[TagProblem]]:
     """Token spans ``(first, last + 1, type)`` and the problems met on the way.
-    The spans are what a repairing reader keeps. Unparseable tags raise TagError."""
+    The spans are what a repairing reader keeps. Unparseable tags raise TagError.
+    With ``style="auto"`` the whole sequence is read in one style (``prefer`` when
+    both fit)."""
+    if style == "auto":
+        style = sequence_style(tags, prefer)
     if scheme not in SCHEMES:
         raise ValueError(f"unknown tag scheme {scheme!r}; choose from {', '.join(SCHEMES)}")
     spans: list[tuple[int, int, str]] = []
@@ -75,7 +98,7 @@ def decode_tags(tags: Sequence[str], scheme: Scheme = "bio"
             current = None
 
     for i, tag in enumerate(tags):
-        prefix, type_ = parse_tag(tag)
+        prefix, type_ = parse_tag(tag, style)
         if prefix not in _ALLOWED[scheme]:
             raise TagError(f"tag {tag!r} is not part of the {scheme.upper()} scheme "
                            "(choose the scheme with --scheme)")

@@ -40,8 +40,10 @@ def _is_token_line(cols: list[str], tag_column: int) -> bool:
 
 def read_conll(path: str | os.PathLike, *, report: Report | None = None,
                scheme: Scheme = "bio", tag_column: int = -1, repair: bool = False,
-               encoding: str = "utf-8") -> Iterator[Record]:
-    """Records from a CoNLL file; the token is column 0, the tag ``tag_column``."""
+               style: Style | None = None, encoding: str = "utf-8") -> Iterator[Record]:
+    """Records from a CoNLL file; the token is column 0, the tag ``tag_column``.
+    Tag style (prefix ``B-X`` or suffix ``X-B``) is recognised per sentence unless
+    ``style`` fixes it."""
     report = report or Report()
     src = str(path)
     n = 0
@@ -71,13 +73,14 @@ def read_conll(path: str | os.PathLike, *, report: Report | None = None,
             continue
         rec_id = meta.get("id") or default_id(path, n)
         n += 1
-        rec = _block_record(rows, meta, rec_id, src, block[0][0], report, scheme, repair)
+        rec = _block_record(rows, meta, rec_id, src, block[0][0], report, scheme, repair,
+                            style)
         if rec is not None:
             yield rec
     check_not_empty(n, path)
 
 
-def _block_record(rows, meta, rec_id, src, first_line, report, scheme, repair):
+def _block_record(rows, meta, rec_id, src, first_line, report, scheme, repair, style):
     tokens = [tok for _, tok, _ in rows]
     raw = "\n".join(f"{t}\t{g}" for _, t, g in rows)
     if "text" in meta:
@@ -90,9 +93,10 @@ def _block_record(rows, meta, rec_id, src, first_line, report, scheme, repair):
     else:
         text, offsets = join_tokens(tokens)
     try:
-        ranges, problems = decode_tags([tag for _, _, tag in rows], scheme)
+        ranges, problems = decode_tags([tag for _, _, tag in rows], scheme,
+                                       style=style or "auto")
     except TagError as exc:
-        bad_line = next((ln for ln, _, tag in rows if not _parses(tag)), first_line)
+        bad_line = next((ln for ln, _, tag in rows if not _parses(tag, style)), first_line)
         report.fail(InputError(str(exc), path=src, line=bad_line, record_id=rec_id), raw=raw)
         return None
     for p in problems:
@@ -105,9 +109,9 @@ def _block_record(rows, meta, rec_id, src, first_line, report, scheme, repair):
     return Record(rec_id, text, spans_to_entities(text, offsets, ranges))
 
 
-def _parses(tag: str) -> bool:
+def _parses(tag: str, style: Style | None = None) -> bool:
     try:
-        parse_tag(tag)
+        parse_tag(tag, style or "auto")
     except TagError:
         return False
     return True

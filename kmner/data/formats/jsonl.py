@@ -14,12 +14,13 @@ from kmner.data.textio import check_not_empty
 def read_jsonl(path: str | os.PathLike, *, report: Report | None = None,
                allow_overlaps: bool = False) -> Iterator[Record]:
     report = report or Report()
+    rejected_before = len(report.rejects)
     n = 0
     for rec in read_records(path, on_error=report.on_error, rejects=report.rejects,
                             allow_overlaps=allow_overlaps):
         n += 1
         yield rec
-    check_not_empty(n + len(report.rejects), path)
+    check_not_empty(n + len(report.rejects) - rejected_before, path)
 
 
 def write_jsonl(path: str | os.PathLike, records: Iterable[Record], *,

@@ -134,7 +134,7 @@ def _row_record(row: dict[str, Any], rec_id: str, src: str, line: int, report: R
     else:
         text, offsets = join_tokens(tokens)
     try:
-        ranges, problems = decode_tags(tags, scheme)
+        ranges, problems = decode_tags(tags, scheme, prefer="suffix")
     except TagError as exc:
         report.fail(InputError(str(exc), path=src, line=line, record_id=rec_id), raw=raw)
         return None
