@@ -208,3 +208,24 @@ def test_labelstudio_is_delegated():
             formats.load(FIX / "records_sample.jsonl", "labelstudio")
     else:
         pytest.skip("kmner.labelstudio.tasks exists; its own tests cover it")
+
+
+def test_respace_reports_what_it_cannot_carry():
+    from kmner.data.formats.kbmc import _boundary_spaces
+
+    assert _boundary_spaces(["무기", "력", "감"], "무기력감") == [False, False]
+    assert _boundary_spaces(["근육", "통증"], "근육 통증") == [True]
+    assert _boundary_spaces(["했", "다"], "하였다") is None  # characters changed
+
+
+def test_kbmc_plain_writes_published_columns_only(tmp_path):
+    recs = formats.load(FIX / "records_sample.jsonl")
+    out = tmp_path / "plain.tsv"
+    formats.write(out, recs, "kbmc", keep_text=False)
+    assert out.read_text("utf-8").splitlines()[0] == "Sentence\tTags"
+    back = formats.load(out)
+    for a, b in zip(recs, back):
+        assert b.text.replace(" ", "") == a.text.replace(" ", "")
+        assert [e.text.replace(" ", "") for e in b.entities] == \
+            [e.text.replace(" ", "") for e in a.entities]
+    all_valid(back)

@@ -196,6 +196,7 @@ def write_kbmc(path: str | os.PathLike, records: Iterable[Record], *,
     """Write a KBMC table (format from the extension); returns rows written."""
     report = report or Report()
     src = str(path)
+    kind = _table_kind(path)
     rows = []
     for rec in records:
         aligned = align_record(rec, token_spans(rec.text, tokenizer), unaligned=unaligned,
@@ -206,14 +207,15 @@ def write_kbmc(path: str | os.PathLike, records: Iterable[Record], *,
         tags = encode_tags(len(toks), ranges, style="suffix")
         row = {SENTENCE: " ".join(rec.text[s:e] for s, e in toks), TAGS: " ".join(tags)}
         if keep_text:
+            if "\r" in rec.text and kind != "parquet":
+                report.fail(InputError("text contains a carriage return, which a text table "
+                                       "cannot carry; write parquet instead", path=src,
+                                       record_id=rec.id))
+                continue
             row["id"] = "" if rec.id is None else str(rec.id)
             row["text"] = rec.text
-            if "\n" in rec.text or "\r" in rec.text:
-                report.warn("text-has-newline", "text contains a line break; kept quoted",
-                            path=src, record_id=rec.id)
         rows.append(row)
     columns = [SENTENCE, TAGS] + (["id", "text"] if keep_text else [])
-    kind = _table_kind(path)
     if kind == "parquet":
         pa, pq = _pyarrow()
         table = pa.table({c: pa.array([r[c] for r in rows], pa.string()) for c in columns})
