@@ -18,7 +18,7 @@ import re
 from typing import Literal, Sequence
 
 from kmner.core.errors import InputError
-from kmner.core.records import Entity, Record
+from kmner.core.records import Entity, Record, make_entity
 from kmner.data.report import Report
 
 Unaligned = Literal["split", "drop", "error"]
@@ -133,7 +133,5 @@ def _cut(tokens: Sequence[tuple[int, int]], cuts: set[int]) -> list[tuple[int, i
 def spans_to_entities(text: str, token_offsets: Sequence[tuple[int, int]],
                       ranges: Sequence[tuple[int, int, str]]) -> list[Entity]:
     """Entities for token ranges: from the first token's start to the last one's end."""
-    from kmner.core.records import make_entity
-
     return [make_entity(text, token_offsets[a][0], token_offsets[b - 1][1], t)
             for a, b, t in ranges]
