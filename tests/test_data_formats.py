@@ -229,3 +229,17 @@ def test_kbmc_plain_writes_published_columns_only(tmp_path):
         assert [e.text.replace(" ", "") for e in b.entities] == \
             [e.text.replace(" ", "") for e in a.entities]
     all_valid(back)
+
+
+def test_hf_never_replaces_a_folder_that_is_not_a_dataset(tmp_path):
+    from kmner.core.errors import KmnerError
+
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "keep.txt").write_text("x")
+    recs = formats.load(FIX / "records_sample.jsonl")
+    with pytest.raises(KmnerError, match="refusing"):
+        formats.write(tmp_path / "notes", recs, "hf")
+    assert (tmp_path / "notes" / "keep.txt").exists()
+    formats.write(tmp_path / "ds", recs, "hf")
+    formats.write(tmp_path / "ds", recs[:1], "hf")  # replacing a dataset is fine
+    assert len(formats.load(tmp_path / "ds")) == 1

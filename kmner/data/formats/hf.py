@@ -110,6 +110,10 @@ def read_hf(path: str | os.PathLike, *, report: Report | None = None,
 def save_dataset(dataset, path: str | os.PathLike) -> None:
     """``save_to_disk`` into a temporary folder, then rename: never half a dataset."""
     target = Path(path)
+    if target.exists() and not (target.is_dir() and (
+            not any(target.iterdir()) or (target / "dataset_info.json").exists()
+            or (target / "dataset_dict.json").exists())):
+        raise KmnerError(f"{target} exists and is not a saved dataset; refusing to replace it")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
