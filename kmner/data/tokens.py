@@ -1,0 +1,137 @@
+"""Tokens for token-based writers and the alignment of entity spans to them.
+
+Token formats (KBMC TSV, CoNLL, spaCy) can only carry spans whose edges are token
+edges. When a span cuts a Kiwi token (a gazetteer match inside a longer noun, for
+instance) the writer's ``unaligned`` policy decides, and every case is reported:
+
+* ``split`` (default): cut the token at the span edge, so the span survives exactly;
+* ``drop``: leave the entity out of that record;
+* ``error``: reject the record.
+
+Spans that start or end on whitespace or overlap another span cannot be carried by
+any token format; they are dropped (or rejected under ``error``) and reported.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, Sequence
+
+from kmner.core.errors import InputError
+from kmner.core.records import Entity, Record, make_entity
+from kmner.data.report import Report
+
+Unaligned = Literal["split", "drop", "error"]
+Tokenizer = Literal["kiwi", "whitespace"]
+_NONSPACE = re.compile(r"\S+")
+
+
+def whitespace_token_spans(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _NONSPACE.finditer(text)]
+
+
+def kiwi_token_spans(text: str) -> list[tuple[int, int]]:
+    """Kiwi surface tokens of ``text`` (contractions merged), cut at whitespace, plus
+    any non-space run Kiwi skipped, so the tokens cover every non-space character."""
+    from kmner.core.morph import analyze, tokens_with_offsets
+
+    spans: list[tuple[int, int]] = []
+    for _, s, e in tokens_with_offsets(analyze(text), text):
+        spans.extend((s + a, s + b) for a, b in whitespace_token_spans(text[s:e]))
+    return _fill_gaps(text, spans)
+
+
+def _fill_gaps(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    covered = bytearray(len(text))
+    for s, e in spans:
+        for i in range(s, e):
+            covered[i] = 1
+    extra = []
+    i, n = 0, len(text)
+    while i < n:
+        if not covered[i] and not text[i].isspace():
+            j = i
+            while j < n and not covered[j] and not text[j].isspace():
+                j += 1
+            extra.append((i, j))
+            i = j
+        else:
+            i += 1
+    return sorted(spans + extra)
+
+
+def token_spans(text: str, tokenizer: Tokenizer) -> list[tuple[int, int]]:
+    if tokenizer == "kiwi":
+        return kiwi_token_spans(text)
+    if tokenizer == "whitespace":
+        return whitespace_token_spans(text)
+    raise ValueError(f"unknown tokenizer {tokenizer!r}; choose kiwi or whitespace")
+
+
+def align_record(record: Record, tokens: Sequence[tuple[int, int]], *,
+                 unaligned: Unaligned = "split", report: Report, path: str | None = None,
+                 what: str = "tokens"
+                 ) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]] | None:
+    """Token spans (possibly cut) and entity token ranges ``(first, last+1, type)``
+    for one record, or None when the record was rejected."""
+    text = record.text
+    kept: list[Entity] = []
+    for ent in record.sorted_entities():
+        problem = None
+        if text[ent.start].isspace() or text[ent.end - 1].isspace():
+            problem = "starts or ends on whitespace"
+        elif kept and ent.start < kept[-1].end:
+            problem = f"overlaps {kept[-1].text!r} [{kept[-1].start}:{kept[-1].end}]"
+        if problem is not None:
+            msg = f"entity {ent.text!r} [{ent.start}:{ent.end}] {ent.type} {problem}; " \
+                  f"token formats cannot carry it"
+            if unaligned == "error":
+                report.fail(InputError(msg, path=path, record_id=record.id))
+                return None
+            report.warn("entity-dropped", msg, path=path, record_id=record.id)
+            continue
+        kept.append(ent)
+
+    starts = {s for s, _ in tokens}
+    ends = {e for _, e in tokens}
+    cuts: set[int] = set()
+    final: list[Entity] = []
+    for ent in kept:
+        if ent.start in starts and ent.end in ends:
+            final.append(ent)
+            continue
+        msg = f"entity {ent.text!r} [{ent.start}:{ent.end}] {ent.type} does not align " \
+              f"to {what}"
+        if unaligned == "error":
+            report.fail(InputError(msg, path=path, record_id=record.id))
+            return None
+        if unaligned == "drop":
+            report.warn("entity-dropped", msg + "; left out", path=path, record_id=record.id)
+            continue
+        report.warn("token-split", msg + "; token cut at the entity edge", path=path,
+                    record_id=record.id)
+        cuts.update((ent.start, ent.end))
+        final.append(ent)
+
+    if cuts:
+        tokens = _cut(tokens, cuts)
+    index_of_start = {s: i for i, (s, _) in enumerate(tokens)}
+    index_of_end = {e: i for i, (_, e) in enumerate(tokens)}
+    ranges = [(index_of_start[e.start], index_of_end[e.end] + 1, e.type) for e in final]
+    return list(tokens), ranges
+
+
+def _cut(tokens: Sequence[tuple[int, int]], cuts: set[int]) -> list[tuple[int, int]]:
+    out = []
+    for s, e in tokens:
+        inner = sorted(c for c in cuts if s < c < e)
+        bounds = [s, *inner, e]
+        out.extend(zip(bounds, bounds[1:]))
+    return out
+
+
+def spans_to_entities(text: str, token_offsets: Sequence[tuple[int, int]],
+                      ranges: Sequence[tuple[int, int, str]]) -> list[Entity]:
+    """Entities for token ranges: from the first token's start to the last one's end."""
+    return [make_entity(text, token_offsets[a][0], token_offsets[b - 1][1], t)
+            for a, b, t in ranges]
