@@ -8,7 +8,6 @@ that input count == output count + rejected count always holds.
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import os
 import tempfile
@@ -23,49 +22,59 @@ from kmner.core.records import Record, entity_problems
 OnError = Literal["raise", "reject"]
 
 
-def open_text(path: str | os.PathLike) -> TextIO:
-    """Open a UTF-8 (optionally gzip) text file; a BOM is accepted and dropped."""
-    p = Path(path)
+def _check_file(p: Path) -> bool:
+    """Raise for a missing path, a directory or a binary file; return whether gzip."""
     if not p.exists():
         raise InputError("file not found", path=str(p))
     if p.is_dir():
         raise InputError("is a directory, expected a file", path=str(p))
     with open(p, "rb") as fh:
         head = fh.read(4096)
-    if head[:2] == b"\x1f\x8b":
-        raw = gzip.open(p, "rb")
-    else:
-        if b"\x00" in head:
-            raise InputError("looks like a binary file (NUL bytes), expected UTF-8 text",
-                             path=str(p))
-        raw = open(p, "rb")
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
+    gzipped = head[:2] == b"\x1f\x8b"
+    if not gzipped and b"\x00" in head:
+        raise InputError("looks like a binary file (NUL bytes), expected UTF-8 text",
+                         path=str(p))
+    return gzipped
 
 
-def iter_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
-    """Yield (line number, line without its line ending). Decoding errors are
-    raised as InputError with the line number."""
-    fh = open_text(path)
-    lineno = 0
+def _decodes(raw: bytes, encoding: str) -> bool:
     try:
-        with fh:
-            while True:
-                try:
-                    line = fh.readline()
-                except UnicodeDecodeError as exc:
-                    raise InputError(
-                        f"not valid UTF-8 ({exc.reason} at byte {exc.start}); is it cp949/EUC-KR? "
-                        "convert with: iconv -f cp949 -t utf-8",
-                        path=str(path), line=lineno + 1) from None
-                if not line:
-                    return
-                lineno += 1
-                if "\x00" in line:
+        raw.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def iter_lines(path: str | os.PathLike, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
+    """Yield (line number, line without its line ending) from a text or gzip file.
+
+    Each line is decoded on its own so that a decoding error names its exact line
+    (and says so when the line is valid cp949/EUC-KR); a UTF-8 BOM is dropped."""
+    p = Path(path)
+    gzipped = _check_file(p)
+    utf8 = encoding.lower().replace("_", "-") in {"utf-8", "utf8", "utf-8-sig"}
+    codec = "utf-8" if utf8 else encoding
+    try:
+        with (gzip.open(p, "rb") if gzipped else open(p, "rb")) as fh:
+            for lineno, raw in enumerate(fh, start=1):
+                if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
+                if b"\x00" in raw:
                     raise InputError("contains NUL bytes; is this a binary file?",
-                                     path=str(path), line=lineno)
+                                     path=str(p), line=lineno)
+                try:
+                    line = raw.decode(codec)
+                except UnicodeDecodeError as exc:
+                    hint = ""
+                    if utf8 and _decodes(raw, "cp949"):
+                        hint = ("; this line is valid cp949 (EUC-KR): read the file with "
+                                "--encoding cp949 where the command offers it, or convert it "
+                                "with iconv -f cp949 -t utf-8")
+                    raise InputError(f"not valid {codec} ({exc.reason} at byte {exc.start} "
+                                     f"of the line){hint}", path=str(p), line=lineno) from None
                 yield lineno, line.rstrip("\r\n")
-    except gzip.BadGzipFile as exc:
-        raise InputError(f"broken gzip stream: {exc}", path=str(path)) from None
+    except (gzip.BadGzipFile, EOFError) as exc:
+        raise InputError(f"broken gzip stream: {exc}", path=str(p)) from None
 
 
 @dataclass

@@ -29,8 +29,8 @@ _lock = threading.Lock()
 
 
 @lru_cache(maxsize=4)
-def get_kiwi(user_dict: str | None = None, num_workers: int = 0):
-    """A cached Kiwi instance. ``num_workers`` 0 lets Kiwi pick (all cores);
+def get_kiwi(user_dict: str | None = None, num_workers: int = -1):
+    """A cached Kiwi instance. ``num_workers`` -1 lets Kiwi use all cores;
     ``user_dict`` is a path to a Kiwi user dictionary file."""
     with _lock:
         from kiwipiepy import Kiwi
@@ -53,7 +53,7 @@ def analyze(text: str, *, user_dict: str | None = None) -> list[Morph]:
 
 
 def analyze_many(texts: Iterable[str], *, user_dict: str | None = None,
-                 num_workers: int = 0) -> Iterator[list[Morph]]:
+                 num_workers: int = -1) -> Iterator[list[Morph]]:
     """Morphemes of many texts, in order, using Kiwi's own worker threads."""
     kiwi = get_kiwi(user_dict, num_workers)
     for tokens in kiwi.tokenize(_nonempty(texts)):

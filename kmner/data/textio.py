@@ -7,53 +7,16 @@ that; ``encoding="cp949"`` reads such files directly.
 
 from __future__ import annotations
 
-import gzip
 import os
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from kmner.core.errors import InputError
+from kmner.core.jsonl import iter_lines
 
 
-def read_lines(path: str | os.PathLike, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
-    """Yield (line number, line without its line ending). Each line is decoded on
-    its own, so a decoding error names the exact line (and, when that line is
-    valid cp949, says so); a UTF-8 BOM is dropped; gzip files are read transparently."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError("file not found", path=str(p))
-    if p.is_dir():
-        raise InputError("is a directory, expected a file", path=str(p))
-    with open(p, "rb") as fh:
-        head = fh.read(4096)
-    gzipped = head[:2] == b"\x1f\x8b"
-    if not gzipped and b"\x00" in head:
-        raise InputError("looks like a binary file (NUL bytes), expected text", path=str(p))
-    utf8 = encoding.lower().replace("_", "-") in {"utf-8", "utf8", "utf-8-sig"}
-    codec = "UTF-8" if utf8 else encoding
-    with (gzip.open(p, "rb") if gzipped else open(p, "rb")) as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                line = raw.decode(codec)
-            except UnicodeDecodeError as exc:
-                hint = ""
-                if utf8 and _decodes(raw, "cp949"):
-                    hint = ("; this line is valid cp949 (EUC-KR): read the file with "
-                            "--encoding cp949 if all of it is, or convert it with "
-                            "iconv -f cp949 -t utf-8")
-                raise InputError(f"not valid {codec} ({exc.reason} at byte {exc.start} of the "
-                                 f"line){hint}", path=str(p), line=lineno) from None
-            yield lineno, line.rstrip("\r\n")
-
-
-def _decodes(raw: bytes, encoding: str) -> bool:
-    try:
-        raw.decode(encoding)
-    except UnicodeDecodeError:
-        return False
-    return True
+# One line reader for the whole toolkit lives in core; this name stays for the formats.
+read_lines = iter_lines
 
 
 def check_not_empty(count: int, path: str | os.PathLike) -> None:
