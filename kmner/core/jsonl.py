@@ -53,7 +53,7 @@ def iter_lines(path: str | os.PathLike, encoding: str = "utf-8") -> Iterator[tup
     p = Path(path)
     gzipped = _check_file(p)
     utf8 = encoding.lower().replace("_", "-") in {"utf-8", "utf8", "utf-8-sig"}
-    codec = "utf-8" if utf8 else encoding
+    codec = "UTF-8" if utf8 else encoding
     try:
         with (gzip.open(p, "rb") if gzipped else open(p, "rb")) as fh:
             for lineno, raw in enumerate(fh, start=1):
