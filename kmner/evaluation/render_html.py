@@ -51,10 +51,12 @@ th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:right;whit
 th{font-size:12px;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.03em}
 th:first-child,td:first-child{text-align:left}
 td.l,th.l{text-align:left;white-space:normal}
+td.lt{text-align:left}
 tr.total td{font-weight:700;border-top:2px solid var(--ink)}
 .muted{color:var(--muted)}
 .delta.pos{color:var(--good);font-weight:600}.delta.neg{color:var(--bad);font-weight:600}
-.heat td{text-align:center;min-width:70px;font-weight:600}
+.heat td{text-align:center;min-width:64px;font-weight:600}
+.heat th:first-child{white-space:normal}
 .chart{max-width:100%;height:auto;font:12px system-ui,"Noto Sans CJK KR",sans-serif}
 .chart .grid{stroke:#f1f5f9}.chart .grid.major{stroke:#e2e8f0}
 .chart .tick{fill:#6b7280;font-size:11px}.chart .label{fill:#1f2937;font-weight:600}
@@ -267,7 +269,7 @@ def evaluation_html(ev: "Evaluation") -> str:
     chart = bar_chart([(t, [Bar("F1", ev.per_type[t].f1, ev.per_type_intervals[t].low,
                                 ev.per_type_intervals[t].high)]) for t in sorted(ev.per_type)]
                       + [("micro", [Bar("F1", m.f1, iv["f1"].low, iv["f1"].high)])],
-                      width=520, bar_height=22)
+                      width=1000, bar_height=22, label_width=110)
     parts.append(
         '<section><h2>Strict scores by type</h2><table><tr><th>type</th><th>P</th><th>R</th>'
         f'<th>F1</th><th>F1 95% CI</th><th>support</th><th>TP</th><th>FP</th><th>FN</th></tr>'
@@ -276,7 +278,7 @@ def evaluation_html(ev: "Evaluation") -> str:
         f"({ev.config.n_resamples} resamples, seed {ev.config.seed}).</p></section>")
 
     mode_rows = "".join(
-        f"<tr><td><b>{escape(name)}</b></td><td class=\"l muted\">"
+        f"<tr><td><b>{escape(name)}</b></td><td class=\"lt muted\">"
         f"{escape(MODE_DESCRIPTIONS[name])}</td><td>{pct(sc.micro.precision)}</td><td>"
         f"{pct(sc.micro.recall)}</td><td><b>{pct(sc.micro.f1)}</b></td><td class=\"muted\">"
         f"{ev.mode_intervals[name].low:.3f} – {ev.mode_intervals[name].high:.3f}</td></tr>"
@@ -284,23 +286,27 @@ def evaluation_html(ev: "Evaluation") -> str:
     modes_html = ('<section><h2>Match modes</h2><table><tr><th>mode</th><th class="l">'
                   'credit</th><th>P</th><th>R</th><th>F1</th><th>F1 95% CI</th></tr>'
                   f"{mode_rows}</table></section>")
+    parts.append(modes_html)
+    confusion_html = f"<section><h2>Type confusion</h2>{confusion_table(ev.errors)}</section>"
     if ev.curve and ev.curve.points:
         pts = [(p.recall, p.precision) for p in ev.curve.points]
         marks = []
         if ev.config.threshold is not None:
             op = min(ev.curve.points, key=lambda p: abs(p.threshold - ev.config.threshold))
             marks.append((f"t={ev.config.threshold:g}", op.recall, op.precision))
-        note = (f"Threshold {ev.config.threshold:g} applied ({escape(str(ev.config.threshold_source or 'given'))})."
-                if ev.config.threshold is not None else
-                "No threshold applied. Choose one on a dev set (--dev-gold/--dev-pred), "
-                "never on this curve.")
-        pr_html = (f'<section><h2>Precision–recall curve</h2>{pr_curve_chart([("pred", pts)], marks=marks)}'
+            note = (f"Threshold {ev.config.threshold:g} applied "
+                    f"({escape(str(ev.config.threshold_source or 'given'))}).")
+        else:
+            note = ("No threshold applied. Choose one on a dev set (--dev-gold/--dev-pred), "
+                    "never on this curve.")
+        chart = pr_curve_chart([("pred", pts)], marks=marks)
+        pr_html = (f"<section><h2>Precision–recall curve (strict)</h2>{chart}"
                    f'<p class="muted">{note} {ev.curve.n_unscored} predictions carry no '
                    "confidence and are always kept.</p></section>")
-        parts.append(f'<div class="grid2" style="margin-top:18px">{modes_html}{pr_html}</div>')
+        parts.append(f'<div class="grid2" style="margin-top:18px">{pr_html}{confusion_html}'
+                     "</div>")
     else:
-        parts.append(modes_html)
-    parts.append(f"<section><h2>Type confusion</h2>{confusion_table(ev.errors)}</section>")
+        parts.append(confusion_html)
     parts.append(f"<section><h2>Boundary errors</h2>{boundary_table(ev.errors)}</section>")
     parts.append(f'<section><h2>Most frequent false negatives ({ev.errors.n_fn} in all)</h2>'
                  f"{frequent_table(ev.errors.false_negatives, 'false negatives')}</section>")
