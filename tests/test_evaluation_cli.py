@@ -166,11 +166,17 @@ def test_new_types_allowed_or_mapped(tmp_path, capsys):
     pred = [G[0], R("b", "간 검사", (0, 1, "Treatment"))]
     code, _, err = run(_bad(tmp_path, G, pred, ["--allow-new-types"]), capsys)
     assert code == 0, err
+    assert "note: 1 prediction(s) of type 'Treatment'" in err
+    m = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert m["new_types"] == {"Treatment": 1} and m["strict"]["micro"]["fp"] == 1
     code, _, err = run(_bad(tmp_path, G, pred, ["--label-map", "Treatment=Body"]), capsys)
     assert code == 0, err
     m = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert m["label_map"]["applied"] == {"Treatment->Body": 1}
-    assert m["strict"]["micro"]["f1"] == 1.0
+    assert m["strict"]["micro"]["f1"] == 1.0 and m["new_types"] == {}
+    # Any explicit label map means types were considered: reported, not an error.
+    code, _, err = run(_bad(tmp_path, G, pred, ["--label-map", "kbmc"]), capsys)
+    assert code == 0 and "never occurs in gold" in err
 
 
 @pytest.mark.parametrize("which", ["gold", "pred"])

@@ -95,6 +95,8 @@ def evaluate_command(
                   pred_name=str(pred))
     write_evaluation(ev, output)
     typer.echo(console_summary(ev))
+    for note in ev.notes:
+        typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
     _echo_warnings(ev.warnings)
     typer.echo(f"wrote {output}/metrics.json, report.md, report.html")
     if screenshot:

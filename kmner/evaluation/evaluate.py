@@ -89,9 +89,14 @@ def check_entities(records: Sequence[Record], name: str) -> None:
 def prepare_pairs(gold: Sequence[Record], pred: Sequence[Record], *,
                   label_map: LabelMap | None = None, allow_new_types: bool = False,
                   gold_name: str = "gold", pred_name: str = "pred"
-                  ) -> tuple[list[tuple[Record, Record]], dict[str, int]]:
+                  ) -> tuple[list[tuple[Record, Record]], dict[str, int], dict[str, int]]:
     """Validate, label-map and align gold and predictions. Every problem is an
-    InputError naming the side and the record."""
+    InputError naming the side and the record. Returns the pairs, the label map
+    tally and the count of predictions per type that never occurs in gold.
+
+    Predicted types absent from gold are an error unless a label map was given
+    (the user has thought about types) or ``allow_new_types``; either way they
+    are counted as false positives and reported."""
     gold, pred = list(gold), list(pred)
     if not gold:
         raise InputError("no gold records (empty file?)", path=gold_name)
@@ -104,15 +109,16 @@ def prepare_pairs(gold: Sequence[Record], pred: Sequence[Record], *,
         gold = label_map.apply(gold, counts)
         pred = label_map.apply(pred, counts)
     gold_types = {e.type for r in gold for e in r.entities}
-    new_types = sorted({e.type for r in pred for e in r.entities} - gold_types)
-    if new_types and not allow_new_types:
+    new_types = Counter(e.type for r in pred for e in r.entities if e.type not in gold_types)
+    if new_types and not (allow_new_types or label_map):
+        first = sorted(new_types)[0]
         raise InputError(
-            f"predicted type(s) {new_types} never occur in gold (gold types: "
+            f"predicted type(s) {sorted(new_types)} never occur in gold (gold types: "
             f"{sorted(gold_types)}); map them with --label-map (e.g. "
-            f"'{new_types[0]}=Disease' or '{new_types[0]}=' to drop) or pass "
+            f"'{first}=Disease' or '{first}=' to drop) or pass "
             "--allow-new-types to count them as false positives", path=pred_name)
     pairs = align_records(gold, pred, gold_name=gold_name, pred_name=pred_name)
-    return pairs, dict(counts)
+    return pairs, dict(counts), dict(sorted(new_types.items()))
 
 
 @dataclass
@@ -136,6 +142,9 @@ class Evaluation:
     title: str = "Evaluation"
     inputs: dict[str, Any] = field(default_factory=dict)
     pairs: list[tuple[Record, Record]] = field(default_factory=list, repr=False)
+    # Things the reader must know that do not make the test set too small.
+    notes: list[str] = field(default_factory=list)
+    new_types: dict[str, int] = field(default_factory=dict)
 
     micro = property(lambda self: self.strict.micro)
     per_type = property(lambda self: self.strict.per_type)
@@ -182,6 +191,8 @@ class Evaluation:
                                  "criteria": dict(RECOGNITION_CRITERIA)},
             "too_small": self.too_small,
             "warnings": list(self.warnings),
+            "notes": list(self.notes),
+            "new_types": dict(self.new_types),
             "strict": {**self.strict.to_dict(),
                        "ci": {k: v.to_dict() for k, v in self.intervals.items()}},
             "per_type": per_type,
@@ -235,7 +246,7 @@ def evaluate(gold: Sequence[Record], pred: Sequence[Record],
     config = config or EvaluationConfig()
     label_map = LabelMap.parse(config.label_map) if not isinstance(config.label_map, LabelMap) \
         else config.label_map
-    pairs, map_counts = prepare_pairs(gold, pred, label_map=label_map,
+    pairs, map_counts, new_types = prepare_pairs(gold, pred, label_map=label_map,
                                       allow_new_types=config.allow_new_types,
                                       gold_name=gold_name, pred_name=pred_name)
     mapped_pred = [p for _, p in pairs]
@@ -262,9 +273,13 @@ def evaluate(gold: Sequence[Record], pred: Sequence[Record],
     n_pred = sum(len(p.entities) for _, p in pairs)
     errors = analyse_errors(pairs, top_k=config.top_k, context_width=config.context_width)
     warnings = adequacy_warnings(len(pairs), n_gold, intervals["f1"])
+    notes = [f"{n} prediction(s) of type {t!r}, which never occurs in gold, count as false "
+             f"positives (drop them with --label-map '{t}=' if gold does not annotate {t})"
+             for t, n in new_types.items()]
     return Evaluation(strict, modes, intervals, per_type_int, mode_intervals, errors, curve,
                       warnings, n_gold, n_pred, gold_fingerprint(pairs), config, label_map,
-                      title or "Evaluation", {"gold": gold_name, "pred": pred_name}, pairs)
+                      title or "Evaluation", {"gold": gold_name, "pred": pred_name}, pairs,
+                      notes=notes, new_types=new_types)
 
 
 def write_evaluation(ev: Evaluation, out_dir: str | os.PathLike, *,
@@ -313,7 +328,7 @@ def choose_threshold_on_dev(dev_gold: Sequence[Record], dev_pred: Sequence[Recor
     test evaluation. Passing ``test_gold`` lets it refuse a dev set that is the
     test set."""
     lm = label_map if isinstance(label_map, LabelMap) else LabelMap.parse(label_map)
-    pairs, _ = prepare_pairs(dev_gold, dev_pred, label_map=lm, allow_new_types=True,
+    pairs, _, _ = prepare_pairs(dev_gold, dev_pred, label_map=lm, allow_new_types=True,
                              gold_name=gold_name, pred_name=pred_name)
     if test_gold is not None:
         test = lm.apply(list(test_gold)) if lm else list(test_gold)

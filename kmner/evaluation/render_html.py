@@ -33,6 +33,8 @@ padding:18px 20px;margin-top:18px;box-shadow:0 1px 2px rgba(0,0,0,.03)}
 border:2px solid var(--bad);color:#7f1d1d}
 .alert strong{font-size:18px;display:block;margin-bottom:4px}
 .alert ul{margin:6px 0 0;padding-left:20px}
+.note{margin-top:14px;border-radius:10px;padding:10px 16px;background:#fffbeb;
+border:1px solid #f59e0b;color:#78350f}
 .cards{display:grid;grid-template-columns:repeat(4,1fr);gap:14px;margin-top:18px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:14px 16px}
 .card .k{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.05em}
@@ -234,6 +236,9 @@ def evaluation_html(ev: "Evaluation") -> str:
            f"label map: {escape(ev.label_map.describe())}")
     parts = [f"<header><h1>{escape(ev.title)}</h1><div class=\"sub\">{sub}</div></header>",
              alert(ev.warnings, "Test set too small to support a claim")]
+    if ev.notes:
+        parts.append('<div class="note">' + "<br>".join(escape(n) for n in ev.notes)
+                     + "</div>")
     cards = [("Strict F1", m.f1, iv["f1"], True), ("Precision", m.precision,
                                                    iv["precision"], False),
              ("Recall", m.recall, iv["recall"], False)]

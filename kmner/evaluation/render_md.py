@@ -46,6 +46,7 @@ def evaluation_markdown(ev: "Evaluation") -> str:
            + (f" (applied: {', '.join(f'{k} ×{v}' for k, v in ev.label_map_counts.items())})"
               if ev.label_map_counts else "") + ".\n\n",
            warning_block(ev.warnings),
+           "".join(f"> **Note:** {n}\n\n" for n in ev.notes),
            "## Headline (strict match)\n\n",
            _table(["metric", "value", "95% CI"],
                   [["F1", m.f1, _ci(iv["f1"])], ["precision", m.precision, _ci(iv["precision"])],
