@@ -206,6 +206,8 @@ def compare_to_dir(gold: Sequence[Record], preds: dict[str, list[Record]],
         systems.append(system_from_evaluation(name, ev, src))
     cmp = compare_systems(systems, seed=seed, n_resamples=config.n_resamples,
                           n_permutations=config.n_permutations, title=title)
+    cmp.extra["system_reports"] = {s.name: f"systems/{_safe(s.name)}/report.html"
+                                   for s in systems}
     write_comparison(cmp, out)
     return cmp
 

@@ -57,8 +57,9 @@ td.lt{text-align:left}
 tr.total td{font-weight:700;border-top:2px solid var(--ink)}
 .muted{color:var(--muted)}
 .delta.pos{color:var(--good);font-weight:600}.delta.neg{color:var(--bad);font-weight:600}
-.heat td{text-align:center;min-width:64px;font-weight:600}
-.heat th:first-child{white-space:normal}
+table.heat{table-layout:fixed}
+.heat td,.heat th{text-align:center;font-weight:600}
+.heat tr>:first-child{width:190px;text-align:left;white-space:normal}
 .chart{max-width:100%;height:auto;font:12px system-ui,"Noto Sans CJK KR",sans-serif}
 .chart .grid{stroke:#f1f5f9}.chart .grid.major{stroke:#e2e8f0}
 .chart .tick{fill:#6b7280;font-size:11px}.chart .label{fill:#1f2937;font-weight:600}
@@ -330,6 +331,12 @@ def evaluation_html(ev: "Evaluation") -> str:
     return page(ev.title, "".join(parts))
 
 
+def _source_cell(cmp: "Comparison", system) -> str:
+    link = cmp.extra.get("system_reports", {}).get(system.name)
+    text = escape(system.source)
+    return f'{text} · <a href="{escape(link)}">full report</a>' if link else text
+
+
 def comparison_html(cmp: "Comparison") -> str:
     names = [s.name for s in cmp.systems]
     sub = (f"{cmp.n_sentences} sentences · {cmp.n_gold_entities} gold entities · "
@@ -359,14 +366,14 @@ def comparison_html(cmp: "Comparison") -> str:
             iv = cmp.intervals[s.name][t]
             bars.append(Bar(s.name, iv.value, iv.low, iv.high))
         rows.append((t, bars))
-    parts.append(f"<section><h2>F1 by type</h2>{bar_chart(rows, width=640, bar_height=16)}"
+    parts.append(f"<section><h2>F1 by type</h2>{bar_chart(rows, width=1000, bar_height=18, label_width=110)}"
                  '<p class="muted">Whiskers: 95% sentence-bootstrap CI of each system.</p>'
                  "</section>")
     sys_rows = "".join(
         f"<tr><td>{escape(s.name)}</td><td>{pct(s.scores.micro.precision)}</td><td>"
         f"{pct(s.scores.micro.recall)}</td><td><b>{pct(s.scores.micro.f1)}</b></td><td>"
         f"{pct(s.scores.macro_f1)}</td><td>{s.scores.micro.tp:g}</td><td>{s.scores.micro.fp:g}"
-        f"</td><td>{s.scores.micro.fn:g}</td><td class=\"l muted\">{escape(s.source)}</td></tr>"
+        f"</td><td>{s.scores.micro.fn:g}</td><td class=\"l muted\">{_source_cell(cmp, s)}</td></tr>"
         for s in cmp.systems)
     parts.append("<section><h2>Systems</h2><table><tr><th>system</th><th>P</th><th>R "
                  "(recognition)</th><th>F1</th><th>macro F1</th><th>TP</th><th>FP</th>"

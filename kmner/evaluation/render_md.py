@@ -17,8 +17,14 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
         if isinstance(x, float):
             return f"{x:.3f}" if not x.is_integer() or abs(x) < 1 else f"{x:g}"
         return str(x).replace("|", "\\|").replace("\n", " ")
+    def numeric(col: int) -> bool:
+        vals = [r[col] for r in rows if r[col] != ""]
+        return bool(vals) and all(isinstance(v, (int, float)) or
+                                  str(v).lstrip("+-[").replace(".", "", 1)[:1].isdigit()
+                                  for v in vals)
     lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+             "|" + "|".join("---:" if i and numeric(i) else "---"
+                            for i in range(len(header))) + "|"]
     lines += ["| " + " | ".join(cell(x) for x in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
