@@ -216,3 +216,19 @@ def test_screenshot_renders_png(tmp_path, capsys):
     width = int.from_bytes(png[16:20], "big")
     height = int.from_bytes(png[20:24], "big")
     assert (width, height) == (1200, 1600) and 10_000 < len(png) < 600_000
+
+
+def test_config_file(tmp_path, capsys):
+    cfg = tmp_path / "eval.yaml"
+    cfg.write_text("n_resamples: 50\nseed: 4\ntop_k: 3\nlabel_map: {Treatment: Disease}\n")
+    code, _, err = run(["evaluate", "--gold", str(GOLD), "--pred", str(PRED), "-o",
+                        str(tmp_path / "r"), "--config", str(cfg), "--n-resamples", "60"], capsys)
+    assert code == 0, err
+    m = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert m["config"]["top_k"] == 3 and m["config"]["n_resamples"] == 60  # flag wins
+    assert m["seed"] == 4
+    assert "Treatment" not in m["per_type"] and len(m["errors"]["false_negatives"]) <= 3
+    cfg.write_text("n_resample: 50\n")
+    code, _, err = run(["evaluate", "--gold", str(GOLD), "--pred", str(PRED), "-o",
+                        str(tmp_path / "r"), "--config", str(cfg)], capsys)
+    assert code == 1 and "unknown key 'n_resample'" in err

@@ -43,7 +43,8 @@ def evaluate_command(
     output: Path = typer.Option(..., "-o", "--output", help="Report directory to write."),
     label_map: Optional[str] = typer.Option(
         None, "--label-map", help="Type map for both sides: preset (kbmc), 'A=B,C=' or a file."),
-    seed: int = typer.Option(0, "--seed", help="Seed for bootstrap intervals."),
+    seed: Optional[int] = typer.Option(None, "--seed",
+                                       help="Seed for bootstrap intervals [default: 0]."),
     allow_new_types: bool = typer.Option(
         False, "--allow-new-types", help="Count predicted types absent from gold as errors "
         "instead of stopping."),
@@ -53,7 +54,8 @@ def evaluate_command(
                                             help="Dev gold to choose the threshold on."),
     dev_pred: Optional[Path] = typer.Option(None, "--dev-pred",
                                             help="Dev predictions with confidences."),
-    n_resamples: int = typer.Option(1000, "--n-resamples", help="Bootstrap resamples."),
+    n_resamples: Optional[int] = typer.Option(None, "--n-resamples",
+                                              help="Bootstrap resamples [default: 1000]."),
     title: Optional[str] = typer.Option(None, "--title", help="Report title."),
     config_path: Optional[Path] = typer.Option(
         None, "--config", help="YAML/TOML with EvaluationConfig fields (flags override)."),
@@ -68,8 +70,11 @@ def evaluate_command(
     from kmner.evaluation.render_md import console_summary
 
     config = load_config(EvaluationConfig, config_path) if config_path else EvaluationConfig()
-    config.seed = seed
-    config.n_resamples = n_resamples
+    # Flags given on the command line override the config file.
+    if seed is not None:
+        config.seed = seed
+    if n_resamples is not None:
+        config.n_resamples = n_resamples
     config.allow_new_types = allow_new_types or config.allow_new_types
     if label_map is not None:
         config.label_map = label_map
