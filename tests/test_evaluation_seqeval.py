@@ -56,6 +56,26 @@ def test_strict_micro_equals_seqeval(data):
     assert ours.f1 == pytest.approx(theirs["f1"], abs=1e-12)
 
 
+# seqeval's averages over an empty report warn (mean of empty slice); harmless here.
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(gold_and_pred())
+def test_per_type_f1_equals_seqeval_report(data):
+    from seqeval.metrics import classification_report
+    from seqeval.scheme import IOB2
+
+    from kmner.evaluation.bio import records_to_bio
+
+    gold, pred = data
+    per_type = score_records(gold, pred).per_type
+    report = classification_report(records_to_bio(gold), records_to_bio(pred), mode="strict",
+                                   scheme=IOB2, output_dict=True, zero_division=0)
+    for t, prf in per_type.items():
+        if prf.support:  # seqeval lists only types present in gold
+            assert report[t]["f1-score"] == pytest.approx(prf.f1, abs=1e-12)
+            assert report[t]["support"] == prf.support
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet="간위 통", min_size=1, max_size=12).flatmap(
     lambda t: st.tuples(st.just(t), span_set(t))))

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
+
 from kmner.core.errors import InputError
 from kmner.core.labelmap import LabelMap
 from kmner.core.records import Record
@@ -22,7 +24,8 @@ from kmner.evaluation.bootstrap import Interval, bootstrap_ci, per_type_cis
 from kmner.evaluation.evaluate import (METRICS_FORMAT, Evaluation, EvaluationConfig, evaluate,
                                        scores_from_table, write_evaluation)
 from kmner.evaluation.scoring import Scores
-from kmner.evaluation.significance import PairedTest, adequacy_warnings, paired_arrays, paired_test
+from kmner.evaluation.significance import (PairedTest, adequacy_warnings, paired_arrays,
+                                           paired_tests)
 
 
 @dataclass
@@ -139,17 +142,18 @@ def compare_systems(systems: Sequence[SystemResult], *, seed: int = 0,
                              "comparison needs the same test set")
     types = sorted({t for s in systems for t in s.scores.per_type})
     tests: dict[str, dict[str, PairedTest]] = {}
+    blocks: list[str | None] = [None, *types]
+    specs = ([("F1 (micro)", ("f1", None, 0)), ("precision", ("precision", None, 0)),
+              ("recall = recognition rate", ("recall", None, 0))]
+             + [(f"F1 {t}", ("f1", t, k + 1)) for k, t in enumerate(types)])
     for s in systems[1:]:
-        row = {}
-        for label, metric, type_ in ([("F1 (micro)", "f1", None),
-                                      ("precision", "precision", None),
-                                      ("recall = recognition rate", "recall", None)]
-                                     + [(f"F1 {t}", "f1", t) for t in types]):
-            a, b = paired_arrays(base.scores.per_sentence, base.scores.sentence_ids,
-                                 s.scores.per_sentence, s.scores.sentence_ids, type_)
-            row[label] = paired_test(a, b, metric=metric, type_=type_,
-                                     n_resamples=n_permutations, seed=seed)
-        tests[s.name] = row
+        pairs = [paired_arrays(base.scores.per_sentence, base.scores.sentence_ids,
+                               s.scores.per_sentence, s.scores.sentence_ids, t) for t in blocks]
+        a = np.concatenate([p[0] for p in pairs], axis=1)
+        b = np.concatenate([p[1] for p in pairs], axis=1)
+        results = paired_tests(a, b, [spec for _, spec in specs], n_resamples=n_permutations,
+                               seed=seed)
+        tests[s.name] = {label: r for (label, _), r in zip(specs, results)}
     intervals = {}
     for s in systems:
         iv = per_type_cis(s.scores.per_sentence, types, n_resamples=n_resamples, seed=seed)

@@ -96,37 +96,83 @@ def _metric(counts: np.ndarray, metric: Metric) -> np.ndarray:
     return metric_from_counts(counts[..., 0], counts[..., 1], counts[..., 2], metric)
 
 
+# Rows of random draws generated at a time, so memory stays flat on big test sets.
+_CHUNK_CELLS = 2_000_000
+
+
+def _chunks(n_resamples: int, n: int):
+    step = max(1, _CHUNK_CELLS // max(n, 1))
+    for start in range(0, n_resamples, step):
+        yield min(step, n_resamples - start)
+
+
+def _permuted_shifts(diff: np.ndarray, n_resamples: int, rng: np.random.Generator
+                     ) -> np.ndarray:
+    """For each permutation, the summed ``b - a`` of the sentences it swaps."""
+    n = len(diff)
+    parts = [(rng.random((c, n)) < 0.5).astype(float) @ diff for c in _chunks(n_resamples, n)]
+    return np.concatenate(parts)
+
+
+def _bootstrap_totals(counts: np.ndarray, n_resamples: int, rng: np.random.Generator
+                      ) -> np.ndarray:
+    """Column sums of ``counts`` over bootstrap resamples of its rows."""
+    n = len(counts)
+    parts = []
+    for c in _chunks(n_resamples, n):
+        idx = rng.integers(0, n, size=(c, n)) + (np.arange(c) * n)[:, None]
+        weights = np.bincount(idx.ravel(), minlength=c * n).reshape(c, n).astype(float)
+        parts.append(weights @ counts)
+    return np.concatenate(parts)
+
+
+def paired_tests(a: np.ndarray, b: np.ndarray, specs: Sequence[tuple[str, str | None, int]],
+                 *, n_resamples: int = 10000, seed: int = 0, confidence: float = 0.95
+                 ) -> list[PairedTest]:
+    """Several paired tests from one set of draws. ``a`` and ``b`` are
+    (n_sentences, 3k) counts (tp, fp, fn for each of k blocks, e.g. types);
+    each spec is (metric, type label, block index). Every test sees the same
+    permutations and resamples, so a figure does not depend on which others
+    were computed beside it."""
+    n = len(a)
+    tol = 1e-12  # differences equal up to rounding count as "as extreme"
+    rng = np.random.default_rng(seed)
+    diff = b - a
+    if n:
+        shifts = _permuted_shifts(diff, n_resamples, rng)
+        boot = _bootstrap_totals(np.concatenate([a, b], axis=1), n_resamples, rng)
+    width = a.shape[1]
+    out = []
+    alpha = (1 - confidence) / 2
+    for metric, type_, k in specs:
+        cols = slice(3 * k, 3 * k + 3)
+        tot_a, tot_b = a[:, cols].sum(axis=0), b[:, cols].sum(axis=0)
+        value_a, value_b = float(_metric(tot_a, metric)), float(_metric(tot_b, metric))
+        delta = value_b - value_a
+        if n == 0:
+            out.append(PairedTest(metric, type_, value_a, value_b, delta, 0.0, 0.0, 1.0, 1.0,
+                                  0, 0, seed, confidence))
+            continue
+        perm_delta = (_metric(tot_b - shifts[:, cols], metric)
+                      - _metric(tot_a + shifts[:, cols], metric))
+        extreme = int(np.sum(np.abs(perm_delta) >= abs(delta) - tol))
+        p_value = (extreme + 1) / (n_resamples + 1)
+        boot_delta = (_metric(boot[:, width:][:, cols], metric)
+                      - _metric(boot[:, :width][:, cols], metric))
+        low, high = np.quantile(boot_delta, [alpha, 1 - alpha])
+        p_boot = float(np.mean(np.abs(boot_delta - delta) >= abs(delta) - tol))
+        out.append(PairedTest(metric, type_, value_a, value_b, delta, float(low), float(high),
+                              min(p_value, 1.0), p_boot, n, n_resamples, seed, confidence))
+    return out
+
+
 def paired_test(a: np.ndarray, b: np.ndarray, *, metric: Metric = "f1",
                 type_: str | None = None, n_resamples: int = 10000, seed: int = 0,
                 confidence: float = 0.95) -> PairedTest:
-    """Approximate randomisation p-value plus paired-bootstrap CI of ``b - a``."""
-    n = len(a)
-    value_a = float(_metric(a.sum(axis=0), metric))
-    value_b = float(_metric(b.sum(axis=0), metric))
-    delta = value_b - value_a
-    if n == 0:
-        return PairedTest(metric, type_, value_a, value_b, delta, 0.0, 0.0, 1.0, 1.0, 0,
-                          0, seed, confidence)
-    rng = np.random.default_rng(seed)
-    diff = b - a
-    # Comparing floats that are equal up to rounding must count as "as extreme".
-    tol = 1e-12
-
-    swap = rng.random((n_resamples, n)) < 0.5
-    shifted = swap.astype(float) @ diff  # moving swapped sentences from b to a
-    perm_a = a.sum(axis=0) + shifted
-    perm_b = b.sum(axis=0) - shifted
-    perm_delta = _metric(perm_b, metric) - _metric(perm_a, metric)
-    extreme = np.sum(np.abs(perm_delta) >= abs(delta) - tol)
-    p_value = float((extreme + 1) / (n_resamples + 1))
-
-    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples).astype(float)
-    boot_delta = _metric(weights @ b, metric) - _metric(weights @ a, metric)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(boot_delta, [alpha, 1 - alpha])
-    p_boot = float(np.mean(np.abs(boot_delta - delta) >= abs(delta) - tol))
-    return PairedTest(metric, type_, value_a, value_b, delta, float(low), float(high),
-                      min(p_value, 1.0), p_boot, n, n_resamples, seed, confidence)
+    """Approximate randomisation p-value plus paired-bootstrap CI of ``b - a``
+    for (n_sentences, 3) count arrays."""
+    return paired_tests(a, b, [(metric, type_, 0)], n_resamples=n_resamples, seed=seed,
+                        confidence=confidence)[0]
 
 
 def compare_scores(a, b, *, metric: Metric = "f1", type_: str | None = None,
