@@ -94,3 +94,12 @@ def test_label_map_is_applied_to_both_sides_and_reported():
 
 def test_prf_zero_division_is_zero():
     assert PRF().f1 == 0.0 and PRF(0, 3, 0).precision == 0.0 and PRF(0, 0, 2).recall == 0.0
+
+
+def test_recognition_levels():
+    from kmner.evaluation.evaluate import recognition_level
+
+    assert recognition_level(0.3) == "below minimum"
+    assert recognition_level(0.72) == "target reached"
+    assert recognition_level(0.95, 0.91) == "ideal reached"
+    assert recognition_level(0.52, 0.46) == "minimum reached, but the CI reaches below 50%"

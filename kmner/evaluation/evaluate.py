@@ -34,9 +34,16 @@ METRICS_FORMAT = "kmner-evaluation/1"
 RECOGNITION_CRITERIA = (("minimum", 0.50), ("target", 0.70), ("ideal", 0.90))
 
 
-def recognition_level(rate: float) -> str:
-    reached = [name for name, bar in RECOGNITION_CRITERIA if rate >= bar]
-    return f"{reached[-1]} reached" if reached else "below minimum"
+def recognition_level(rate: float, low: float | None = None) -> str:
+    """Which success criterion the rate reaches; with the CI's lower end, also
+    whether the interval dips back below that bar (not a firm result)."""
+    reached = [(name, bar) for name, bar in RECOGNITION_CRITERIA if rate >= bar]
+    if not reached:
+        return "below minimum"
+    name, bar = reached[-1]
+    if low is not None and low < bar:
+        return f"{name} reached, but the CI reaches below {bar:.0%}"
+    return f"{name} reached"
 
 
 @dataclass
@@ -187,7 +194,7 @@ class Evaluation:
                          "f1_ci": self.intervals["f1"].to_dict(),
                          "precision": self.micro.precision, "recall": self.micro.recall},
             "recognition_rate": {"value": rate, "ci": self.intervals["recall"].to_dict(),
-                                 "level": recognition_level(rate),
+                                 "level": recognition_level(rate, self.intervals["recall"].low),
                                  "criteria": dict(RECOGNITION_CRITERIA)},
             "too_small": self.too_small,
             "warnings": list(self.warnings),

@@ -47,7 +47,7 @@ border:1px solid #f59e0b;color:#78350f}
 .gauge .tick span{position:absolute;top:14px;left:-14px;font-size:10px;color:var(--muted);
 white-space:nowrap}
 .level{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600}
-.level.ok{background:#d1fae5;color:#065f46}.level.no{background:#fee2e2;color:#991b1b}
+.level.ok{background:#d1fae5;color:#065f46}.level.mid{background:#fef3c7;color:#92400e}.level.no{background:#fee2e2;color:#991b1b}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
 th{font-size:12px;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.03em}
@@ -113,14 +113,14 @@ def alert(warnings: Sequence[str], headline: str) -> str:
             f"These figures cannot support a claim.<ul>{items}</ul></div>")
 
 
-def recognition_gauge(rate: float) -> str:
+def recognition_gauge(rate: float, low: float | None = None) -> str:
     from kmner.evaluation.evaluate import RECOGNITION_CRITERIA, recognition_level
 
     ticks = "".join(f'<div class="tick" style="left:{bar * 100:.0f}%">'
                     f"<span>{name} {bar:.0%}</span></div>"
                     for name, bar in RECOGNITION_CRITERIA)
-    level = recognition_level(rate)
-    cls = "no" if level.startswith("below") else "ok"
+    level = recognition_level(rate, low)
+    cls = "no" if level.startswith("below") else "mid" if "but" in level else "ok"
     return (f'<div class="gauge"><div class="fill" style="width:{min(rate, 1) * 100:.1f}%">'
             f'</div>{ticks}</div><span class="level {cls}">{escape(level)}</span>')
 
@@ -253,7 +253,7 @@ def evaluation_html(ev: "Evaluation") -> str:
     parts.append(f'<div class="cards">{card_html}</div>')
     parts.append(
         f'<section><h2>Recognition rate (entity recall): {ev.recognition_rate:.1%}</h2>'
-        f'{recognition_gauge(ev.recognition_rate)} <span class="muted">{ci_text(iv["recall"])}'
+        f'{recognition_gauge(ev.recognition_rate, iv["recall"].low)} <span class="muted">{ci_text(iv["recall"])}'
         f" · plan: 50% minimum, 70% target, 90%+ ideal</span></section>")
 
     rows = []

@@ -58,7 +58,7 @@ def evaluation_markdown(ev: "Evaluation") -> str:
                   [["F1", m.f1, _ci(iv["f1"])], ["precision", m.precision, _ci(iv["precision"])],
                    ["recall", m.recall, _ci(iv["recall"])], ["macro F1", ev.macro_f1, ""]]),
            f"\n**Recognition rate** (entity recall): **{ev.recognition_rate:.1%}** "
-           f"{_ci(iv['recall'])}: {recognition_level(ev.recognition_rate)} "
+           f"{_ci(iv['recall'])}: {recognition_level(ev.recognition_rate, iv['recall'].low)} "
            "(plan: 50% minimum, 70% target, 90%+ ideal).\n\n",
            "## By type (strict)\n\n"]
     rows = [[t, p.precision, p.recall, p.f1, _ci(ev.per_type_intervals[t]), f"{p.support:g}",
