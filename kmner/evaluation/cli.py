@@ -62,8 +62,10 @@ def evaluate_command(
     screenshot: bool = typer.Option(False, "--screenshot",
                                     help="Also render report.html to report.png (chromium)."),
 ) -> None:
-    """Score predictions against gold: strict/lenient P/R/F1 with CIs, error analysis,
-    and metrics.json + report.md + report.html in OUTPUT."""
+    """Score predictions against gold, with CIs and error analysis.
+
+    Writes metrics.json, report.md and report.html (strict and lenient P/R/F1, per-type
+    scores, recognition rate, confusion, boundary errors, PR curve) into OUTPUT."""
     from kmner.core.runinfo import load_config
     from kmner.evaluation.evaluate import (EvaluationConfig, choose_threshold_on_dev, evaluate,
                                            write_evaluation)
@@ -117,16 +119,20 @@ def compare_command(
     name: Optional[List[str]] = typer.Option(None, "--name", help="System names, in order."),
     output: Path = typer.Option(..., "-o", "--output", help="Report directory to write."),
     label_map: Optional[str] = typer.Option(None, "--label-map", help="Type map (with --gold)."),
-    allow_new_types: bool = typer.Option(False, "--allow-new-types"),
+    allow_new_types: bool = typer.Option(False, "--allow-new-types",
+                                         help="Count predicted types absent from gold as "
+                                         "errors instead of stopping."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap and permutations."),
     n_permutations: int = typer.Option(10000, "--n-permutations",
                                        help="Permutations of the significance test."),
-    title: Optional[str] = typer.Option(None, "--title"),
+    title: Optional[str] = typer.Option(None, "--title", help="Report title."),
     screenshot: bool = typer.Option(False, "--screenshot",
                                     help="Also render report.html to report.png (chromium)."),
 ) -> None:
-    """Before/after table with deltas, CIs and a paired significance test, from two
-    report directories or from --gold with two or more --pred."""
+    """Before/after table with deltas, CIs and a paired significance test.
+
+    Compares two `kmner evaluate` report directories, or --gold with two or more --pred
+    files (the first is the baseline), and writes the same three artefacts."""
     from kmner.evaluation.compare import compare_reports_to_dir, compare_to_dir
     from kmner.evaluation.evaluate import EvaluationConfig
     from kmner.evaluation.render_md import console_comparison
