@@ -101,6 +101,14 @@ def test_compare_to_dir_api(tmp_path):
     cmp = compare_to_dir(gold, {"base": perturb(gold, 1), "new": perturb(gold, 2)},
                          tmp_path, seed=0, title="api")
     assert cmp.baseline == "base" and "new" in cmp.tests
+    assert cmp.extra["system_reports"]["new"] == "systems/new/report.html"
+    odd = [r.copy_with([*r.entities, Entity("Drug", r.text[0], 0, 1)]) if i == 0 else r
+           for i, r in enumerate(gold)]
+    from kmner.core.errors import InputError
+    with pytest.raises(InputError, match="Drug"):
+        compare_to_dir(gold, {"base": gold, "odd": odd}, tmp_path / "x")
+    cmp = compare_to_dir(gold, {"base": gold, "odd": odd}, tmp_path / "x", allow_new_types=True)
+    assert cmp.tests["odd"]["precision"].delta < 0
     assert (tmp_path / "report.html").exists() and (tmp_path / "metrics.json").exists()
 
 

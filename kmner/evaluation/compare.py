@@ -190,13 +190,15 @@ def write_comparison(cmp: Comparison, out_dir: str | os.PathLike) -> dict[str, P
 def compare_to_dir(gold: Sequence[Record], preds: dict[str, list[Record]],
                    out_dir: str | os.PathLike, *, label_map: Any = None, seed: int = 0,
                    title: str | None = None, config: EvaluationConfig | None = None,
-                   gold_name: str = "gold", sources: dict[str, str] | None = None
-                   ) -> Comparison:
+                   gold_name: str = "gold", sources: dict[str, str] | None = None,
+                   allow_new_types: bool | None = None) -> Comparison:
     """Evaluate each prediction set (first = baseline) against ``gold``, write each
     full report under ``out_dir/systems/<name>/`` and the comparison into ``out_dir``."""
     import dataclasses
 
     config = dataclasses.replace(config) if config else EvaluationConfig()
+    if allow_new_types is not None:
+        config.allow_new_types = allow_new_types
     if label_map is not None:
         config.label_map = label_map.mapping if isinstance(label_map, LabelMap) else label_map
     config.seed = seed

@@ -315,10 +315,14 @@ def write_evaluation(ev: Evaluation, out_dir: str | os.PathLike, *,
 def evaluate_to_dir(gold: Sequence[Record], pred: Sequence[Record],
                     out_dir: str | os.PathLike, *, label_map: Any = None, seed: int = 0,
                     config: EvaluationConfig | None = None, title: str | None = None,
-                    gold_name: str = "gold", pred_name: str = "pred") -> Evaluation:
-    """Evaluate and write the three report artefacts (plus run.yaml). ``label_map``
-    and ``seed`` override the same fields of ``config`` (which is not modified)."""
+                    gold_name: str = "gold", pred_name: str = "pred",
+                    allow_new_types: bool | None = None) -> Evaluation:
+    """Evaluate and write the three report artefacts (plus run.yaml). ``label_map``,
+    ``seed`` and ``allow_new_types`` override the same fields of ``config`` (which
+    is not modified)."""
     config = dataclasses.replace(config) if config else EvaluationConfig()
+    if allow_new_types is not None:
+        config.allow_new_types = allow_new_types
     if label_map is not None:
         config.label_map = label_map.mapping if isinstance(label_map, LabelMap) else label_map
     config.seed = seed
