@@ -102,3 +102,9 @@ def test_error_analysis_tables():
     notes = {ex.note for fe in ea.false_negatives for ex in fe.examples}
     assert "predicted '위염' as Disease" in notes and "predicted '두통' as Body" in notes
     assert len(ea.sentences_with_errors) == 2
+
+
+def test_threshold_without_confidences_is_noted():
+    plain = [Record(1, T, [ent(T, 0, 2, "D")])]
+    ev = evaluate(GOLD, plain, EvaluationConfig(threshold=0.5, n_resamples=20))
+    assert ev.micro.tp == 1 and any("no prediction carries a confidence" in n for n in ev.notes)

@@ -283,6 +283,9 @@ def evaluate(gold: Sequence[Record], pred: Sequence[Record],
     notes = [f"{n} prediction(s) of type {t!r}, which never occurs in gold, count as false "
              f"positives (drop them with --label-map '{t}=' if gold does not annotate {t})"
              for t, n in new_types.items()]
+    if config.threshold is not None and curve is None:
+        notes.append(f"threshold {config.threshold:g} was given but no prediction carries a "
+                     "confidence (meta score/confidence), so nothing was filtered")
     return Evaluation(strict, modes, intervals, per_type_int, mode_intervals, errors, curve,
                       warnings, n_gold, n_pred, gold_fingerprint(pairs), config, label_map,
                       title or "Evaluation", {"gold": gold_name, "pred": pred_name}, pairs,
