@@ -97,7 +97,8 @@ def test_adequacy_rule():
 
 def test_ten_sentence_set_warns_everywhere():
     gold = make_gold(10)
-    ev = evaluate(gold, noisy(gold, 0.7, 8), EvaluationConfig(n_resamples=200, allow_new_types=True))
+    cfg = EvaluationConfig(n_resamples=200, allow_new_types=True)
+    ev = evaluate(gold, noisy(gold, 0.7, 8), cfg)
     assert ev.too_small and ev.to_dict()["too_small"] is True
     assert "TEST SET TOO SMALL" in evaluation_markdown(ev)
     html = evaluation_html(ev)

@@ -63,7 +63,8 @@ def system_from_report(report_dir: str | os.PathLike, name: str | None = None) -
     scores = scores_from_table(data["per_sentence"],
                                label_map_counts=data["label_map"].get("applied"))
     default_name = path.name if path.is_dir() else path.parent.name
-    return SystemResult(name or default_name, scores, data["inputs"]["gold_fingerprint"], data["label_map"]["mapping"],
+    return SystemResult(name or default_name, scores, data["inputs"]["gold_fingerprint"],
+                        data["label_map"]["mapping"],
                         data["inputs"]["n_gold_entities"], str(path))
 
 

@@ -47,7 +47,8 @@ border:1px solid #f59e0b;color:#78350f}
 .gauge .tick span{position:absolute;top:14px;left:-14px;font-size:10px;color:var(--muted);
 white-space:nowrap}
 .level{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600}
-.level.ok{background:#d1fae5;color:#065f46}.level.mid{background:#fef3c7;color:#92400e}.level.no{background:#fee2e2;color:#991b1b}
+.level.ok{background:#d1fae5;color:#065f46}.level.mid{background:#fef3c7;color:#92400e}
+.level.no{background:#fee2e2;color:#991b1b}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
 th{font-size:12px;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.03em}
@@ -253,7 +254,8 @@ def evaluation_html(ev: "Evaluation") -> str:
     parts.append(f'<div class="cards">{card_html}</div>')
     parts.append(
         f'<section><h2>Recognition rate (entity recall): {ev.recognition_rate:.1%}</h2>'
-        f'{recognition_gauge(ev.recognition_rate, iv["recall"].low)} <span class="muted">{ci_text(iv["recall"])}'
+        f'{recognition_gauge(ev.recognition_rate, iv["recall"].low)} '
+        f'<span class="muted">{ci_text(iv["recall"])}'
         f" · plan: 50% minimum, 70% target, 90%+ ideal</span></section>")
 
     rows = []
@@ -319,7 +321,8 @@ def evaluation_html(ev: "Evaluation") -> str:
     parts.append(f'<section><h2>Most frequent false positives ({ev.errors.n_fp} in all)</h2>'
                  f"{frequent_table(ev.errors.false_positives, 'false positives')}</section>")
     parts.append("<section><h2>Sentences with errors</h2>"
-                 f"{example_sentences(ev.errors.sentences_with_errors, ev.config.max_example_sentences)}"
+                 + example_sentences(ev.errors.sentences_with_errors,
+                                     ev.config.max_example_sentences) +
                  "</section>")
     versions = ", ".join(f"{k} {v}" for k, v in package_versions(("kmner", "seqeval",
                                                                     "numpy")).items() if v)
@@ -366,7 +369,8 @@ def comparison_html(cmp: "Comparison") -> str:
             iv = cmp.intervals[s.name][t]
             bars.append(Bar(s.name, iv.value, iv.low, iv.high))
         rows.append((t, bars))
-    parts.append(f"<section><h2>F1 by type</h2>{bar_chart(rows, width=1000, bar_height=18, label_width=110)}"
+    chart = bar_chart(rows, width=1000, bar_height=18, label_width=110)
+    parts.append(f"<section><h2>F1 by type</h2>{chart}"
                  '<p class="muted">Whiskers: 95% sentence-bootstrap CI of each system.</p>'
                  "</section>")
     sys_rows = "".join(
