@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 LABEL_STUDIO_SPEC ?= label-studio==1.23.2
 OUT ?= out/demo
 
-.PHONY: demo test venv ls-venv clean
+.PHONY: demo test venv ls-venv system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +24,19 @@ $(LS_VENV)/.installed:
 	$(LS_VENV)/bin/python -m pip install -q "$(LABEL_STUDIO_SPEC)"
 	touch $@
 
+# Headless Chromium renders the HTML reports to PNG in tests; Noto CJK gives it Hangul glyphs.
+system-deps:
+	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto.*CJK" || \
+		{ if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
 venv: $(VENV)/.installed
 ls-venv: $(LS_VENV)/.installed
 
 demo: venv
 	$(VENV)/bin/kmner demo -o $(OUT)
 
-test: venv ls-venv
+test: venv ls-venv system-deps
 	KMNER_LABEL_STUDIO_BIN=$(abspath $(LS_VENV))/bin/label-studio \
 		$(VENV)/bin/python -m pytest
 

@@ -2,6 +2,7 @@
 kind of bad input with its error message."""
 
 import json
+import os
 import re
 
 import pytest
@@ -215,6 +216,8 @@ def test_dev_threshold_flags(tmp_path, capsys):
 
 def test_screenshot_renders_png(tmp_path, capsys):
     if find_chromium() is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (make test installs it: apt-get install chromium)")
         pytest.skip("chromium not installed (Debian: apt-get install chromium)")
     code, out, err = run(["evaluate", "--gold", str(GOLD), "--pred", str(PRED), "-o",
                           str(tmp_path / "r"), "--n-resamples", "50", "--screenshot"], capsys)
