@@ -157,10 +157,10 @@ _OVERLAPS = typer.Option(False, "--allow-overlaps", help="Keep overlapping spans
 _TEXT_FIELD = typer.Option("text", "--text-field", help="Task data field with the text.")
 
 
-def _rejects(output: Path, rejects: Optional[Path], on_error: str):
+def _rejects(output: Path, rejects: Optional[Path], policy):
     from kmner.core.jsonl import RejectLog
 
-    if on_error != "reject":
+    if policy.on_error != "reject" and policy.relabelled != "reject":
         return None
     return RejectLog(rejects or output.with_name(output.name + ".rejects.jsonl"))
 
@@ -192,7 +192,7 @@ def import_cmd(
     if allowed is None:
         allowed = list(dict.fromkeys([*KBMC_TYPES, *(e.type for r in silver_records or []
                                                      for e in r.entities)]))
-    log = _rejects(output, rejects, on_error)
+    log = _rejects(output, rejects, policy)
     tasks = load_export(export)
     records, summary = import_export(tasks, policy=policy, types=allowed, silver=silver_records,
                                      source=str(export), rejects=log)
@@ -258,7 +258,7 @@ def pull_cmd(
     silver_records = _load_silver(silver) if silver else None
     conn = connect(url, api_key)
     result = pull(conn, project, save_export=save_export)
-    log = _rejects(output, rejects, on_error)
+    log = _rejects(output, rejects, policy)
     records, summary = import_export(result.tasks, policy=policy, types=result.types,
                                      silver=silver_records, users=result.users,
                                      source=f"project {result.project_id}", rejects=log)

@@ -129,7 +129,12 @@ def _from_json_min(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class _TaskError(Exception):
-    """A problem with one task; becomes an InputError or a reject."""
+    """A problem with one task; becomes an InputError or a reject. ``reject``
+    marks problems whose policy already says to set the task aside."""
+
+    def __init__(self, message: str, *, reject: bool = False) -> None:
+        super().__init__(message)
+        self.reject = reject
 
 
 @dataclass
@@ -148,16 +153,18 @@ class GoldConverter:
 
     def convert(self, tasks: Iterable[Mapping[str, Any]]) -> Iterator[Record]:
         seen: dict[Any, Any] = {}
+        in_export: set = set()
         for n, task in enumerate(tasks, start=1):
             self.summary.tasks += 1
             rec_id = _task_record_id(task)
+            in_export.add(rec_id)
             try:
                 if rec_id is not None and rec_id in seen:
                     raise _TaskError(f"kmner_id {rec_id!r} also belongs to task "
                                      f"{seen[rec_id]}; the project holds it twice")
                 record = self._convert_one(task, n)
             except _TaskError as exc:
-                self._fail(task, rec_id, str(exc))
+                self._fail(task, rec_id, str(exc), exc.reject)
                 continue
             if record is None:
                 continue
@@ -166,14 +173,16 @@ class GoldConverter:
             self.summary.entities += len(record.entities)
             yield record
         if self.silver is not None:
-            self.summary.silver_not_in_export = sum(1 for i in self.silver if i not in seen)
+            self.summary.silver_not_in_export = sum(1 for i in self.silver if i not in in_export)
         self.summary.check_balance()
 
-    def _fail(self, task: Mapping[str, Any], rec_id: Any, reason: str) -> None:
+    def _fail(self, task: Mapping[str, Any], rec_id: Any, reason: str, reject: bool) -> None:
         where = f"task {task.get('id')}: {reason}"
-        if self.policy.on_error == "raise" or self.rejects is None:
+        if self.policy.on_error == "raise" and not reject:
             raise InputError(where + " (use --on-error reject to set such tasks aside)",
                              path=self.source, record_id=rec_id)
+        if self.rejects is None:
+            self.rejects = RejectLog()
         self.summary.rejected += 1
         self.rejects.add(source=self.source, line=None, reason=where, record_id=rec_id,
                          raw=json.dumps(task, ensure_ascii=False))
@@ -247,7 +256,7 @@ class GoldConverter:
                   f"{text[first:first + 10]!r}); use --relabelled keep or reject")
         if self.policy.relabelled == "error":
             raise InputError(reason, path=self.source, record_id=rec_id)
-        raise _TaskError(reason)
+        raise _TaskError(reason, reject=True)
 
     def _provenance(self, annotation: Mapping[str, Any]) -> dict[str, Any]:
         return {"annotation_id": annotation.get("id"),
