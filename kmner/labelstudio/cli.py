@@ -210,8 +210,8 @@ def push_cmd(
                                                                    "disagreement raises "
                                                                    "uncertainty."),
     types: Optional[str] = typer.Option(None, "--types", "-t",
-                                        help="Labels for a new project (default: the silver's "
-                                             "types)."),
+                                        help="Labels for a new project (default: KBMC types "
+                                             "plus the silver's types)."),
     batch_size: int = typer.Option(1000, "--batch-size", help="Tasks per import request."),
     model_version: str = typer.Option("kmner-silver", "--model-version"),
     show_meta: bool = typer.Option(False, "--show-meta", help="New project shows record meta."),

@@ -16,7 +16,7 @@ from typing import Any, Iterator, Sequence
 from urllib.parse import urlparse
 
 from kmner.core.errors import InputError
-from kmner.core.records import Record
+from kmner.core.records import KBMC_TYPES, Record
 from kmner.labelstudio.config import label_config, labels_in_config
 from kmner.labelstudio.errors import (AuthenticationFailed, LabelStudioError, ProjectNotFound,
                                       ServerUnavailable)
@@ -179,9 +179,9 @@ def push(records: Sequence[Record], conn: Connection, project: str, *,
     if batch_size < 1:
         raise LabelStudioError("--batch-size must be at least 1")
     used = list(dict.fromkeys(e.type for r in records for e in r.entities))
-    wanted = list(dict.fromkeys([*(types or []), *used]))
-    if not wanted:
-        raise InputError("no entity types: the records have no entities; pass --types")
+    # Annotators must be able to add types the silver data lacks, so a new project
+    # gets the KBMC types too unless the types are given.
+    wanted = list(dict.fromkeys([*(types or KBMC_TYPES), *used]))
     proj = find_project(conn, project)
     created = proj is None
     if created:
