@@ -152,6 +152,7 @@ class GoldConverter:
     summary: ImportSummary = field(default_factory=ImportSummary)
 
     def convert(self, tasks: Iterable[Mapping[str, Any]]) -> Iterator[Record]:
+        self._policy_meta = self.policy.to_meta()
         seen: dict[Any, Any] = {}
         in_export: set = set()
         for n, task in enumerate(tasks, start=1):
@@ -189,7 +190,7 @@ class GoldConverter:
 
     def _convert_one(self, task: Mapping[str, Any], n: int) -> Record | None:
         data = task.get("data")
-        if not isinstance(data, Mapping):
+        if not isinstance(data, dict):
             raise _TaskError("has no 'data' object")
         text = data.get(self.policy.text_field)
         if not isinstance(text, str):
@@ -236,7 +237,7 @@ class GoldConverter:
         meta = _original_meta(data)
         meta["labelstudio"] = {"task_id": task.get("id"), "n_annotations": len(valid),
                                "generated_id": generated, **provenance,
-                               "policy": self.policy.to_meta()}
+                               "policy": dict(self._policy_meta)}
         return Record(rec_id, text, sorted(entities, key=lambda e: (e.start, e.end, e.type)),
                       meta)
 
@@ -269,11 +270,11 @@ class GoldConverter:
                   prediction_regions: Mapping[str, tuple]) -> list[Entity]:
         out = []
         for item in annotation.get("result") or []:
-            if not isinstance(item, Mapping):
+            if not isinstance(item, dict):
                 raise _TaskError(f"annotation {annotation.get('id')}: a result item is not an "
                                  "object")
             value = item.get("value")
-            if item.get("type") != "labels" and not (isinstance(value, Mapping)
+            if item.get("type") != "labels" and not (isinstance(value, dict)
                                                      and "labels" in value):
                 self.summary.ignored_results[str(item.get("type"))] += 1
                 continue
@@ -301,7 +302,7 @@ class GoldConverter:
 
 def _task_record_id(task: Mapping[str, Any]) -> Any:
     data = task.get("data")
-    return data.get("kmner_id") if isinstance(data, Mapping) else None
+    return data.get("kmner_id") if isinstance(data, dict) else None
 
 
 def _original_meta(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -319,13 +320,13 @@ def _prediction_regions(task: Mapping[str, Any]) -> dict[str, tuple]:
     """Region id -> (start, end, labels) of the task's predictions, where the
     export holds them in full (kmner task files; annotation.prediction in JSON)."""
     out: dict[str, tuple] = {}
-    sources = [p for p in task.get("predictions") or [] if isinstance(p, Mapping)]
+    sources = [p for p in task.get("predictions") or [] if isinstance(p, dict)]
     sources += [a["prediction"] for a in task.get("annotations") or []
-                if isinstance(a.get("prediction"), Mapping)]
+                if isinstance(a.get("prediction"), dict)]
     for pred in sources:
         for item in pred.get("result") or []:
-            value = item.get("value") if isinstance(item, Mapping) else None
-            if isinstance(value, Mapping) and item.get("id"):
+            value = item.get("value") if isinstance(item, dict) else None
+            if isinstance(value, dict) and item.get("id"):
                 out[item["id"]] = (value.get("start"), value.get("end"),
                                    tuple(value.get("labels") or ()))
     return out
@@ -335,7 +336,7 @@ def _region_entity(item: Mapping[str, Any], text: str, prediction_regions: Mappi
                    annotation_id: Any) -> Entity:
     value = item.get("value")
     where = f"annotation {annotation_id}, region {item.get('id')!r}"
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         raise _TaskError(f"{where}: has no value")
     start, end, labels = value.get("start"), value.get("end"), value.get("labels")
     if not all(isinstance(x, int) and not isinstance(x, bool) for x in (start, end)):

@@ -62,7 +62,7 @@ def _check(name: str, value: str, choices: Sequence[str]) -> None:
 def annotator_of(annotation: Mapping[str, Any], users: Mapping[Any, str] | None = None) -> Any:
     """E-mail where known, else the Label Studio user id."""
     who = annotation.get("completed_by")
-    if isinstance(who, Mapping):
+    if isinstance(who, dict):
         return who.get("email") or who.get("id")
     if users and who in users:
         return users[who]
@@ -89,7 +89,7 @@ def by_annotator(annotations: Sequence[Mapping[str, Any]], annotator: str,
 
 def _user_id(annotation: Mapping[str, Any]) -> Any:
     who = annotation.get("completed_by")
-    return who.get("id") if isinstance(who, Mapping) else who
+    return who.get("id") if isinstance(who, dict) else who
 
 
 def majority_keys(per_annotation: Sequence[Sequence[tuple[int, int, str]]]) -> Counter:
