@@ -130,6 +130,12 @@ def test_end_to_end_push_correct_pull_diff(label_studio, tmp_path):
     assert all(m["policy"]["annotations"] == "latest" and m["n_annotations"] == 1
                and m["created_at"] and m["updated_at"] for m in meta)
 
+    # Pushing again after the annotators worked (a skipped task included) adds nothing.
+    third = kmner("ls", "push", str(silver_path), "--project", "e2e", url=url, key=key)
+    assert third.returncode == 0, third.stderr
+    assert json.loads(third.stdout)["already_present"] == 5
+    assert len(client.tasks.list(project=pid).items) == 5
+
     report_path = tmp_path / "diff.json"
     diffed = kmner("ls", "diff", str(silver_path), str(gold_path), "-o", str(report_path))
     assert diffed.returncode == 0, diffed.stderr

@@ -92,8 +92,10 @@ def export_cmd(
                                                 "disagreement with silver raises uncertainty."),
     model_version: str = typer.Option("kmner-silver", "--model-version"),
 ) -> None:
-    """Write Label Studio tasks (data.text, data.kmner_id, one prediction each); no
-    server needed. Import the file in Label Studio's Import dialog."""
+    """Write silver records as Label Studio tasks (no server needed).
+
+    Each task has data.text, data.kmner_id and one prediction; import the file in
+    Label Studio's Import dialog."""
     from kmner.labelstudio.ordering import order_by_uncertainty
     from kmner.labelstudio.tasks import ExportSummary, records_to_tasks, write_tasks
 
@@ -182,7 +184,7 @@ def import_cmd(
     rejects: Optional[Path] = _REJECTS, allow_overlaps: bool = _OVERLAPS,
     text_field: str = _TEXT_FIELD,
 ) -> None:
-    """Turn a Label Studio export file into gold records keyed back to kmner_id."""
+    """Turn a Label Studio JSON or JSON_MIN export file into gold records."""
     from kmner.core.records import KBMC_TYPES
     from kmner.labelstudio.gold import import_export, load_export
 
@@ -217,8 +219,10 @@ def push_cmd(
     show_meta: bool = typer.Option(False, "--show-meta", help="New project shows record meta."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
-    """Create or find the project and import the silver records not yet in it
-    (keyed on kmner_id, so pushing twice creates no duplicates)."""
+    """Push silver records to a Label Studio project as pre-annotated tasks.
+
+    Creates the project if needed; records whose kmner_id is already there are
+    left alone, so pushing twice creates no duplicates."""
     from kmner.labelstudio.client import connect, push
     from kmner.labelstudio.config import parse_types
     from kmner.labelstudio.ordering import order_by_uncertainty
@@ -250,7 +254,7 @@ def pull_cmd(
     save_export: Optional[Path] = typer.Option(None, "--save-export",
                                                help="Also keep the raw JSON export here."),
 ) -> None:
-    """Export the project (one request to the export endpoint) and write gold."""
+    """Pull a project's annotations as gold records (one export request)."""
     from kmner.labelstudio.client import connect, pull
     from kmner.labelstudio.gold import import_export
 
@@ -276,9 +280,10 @@ def diff_cmd(
     n_resamples: int = typer.Option(1000, "--n-resamples", help="Bootstrap resamples."),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
-    """Report what the humans changed: kept / type changed / boundary changed /
-    deleted / added per type, silver precision and recall with CIs, and the
-    most-corrected dictionary terms."""
+    """Report what annotators changed in the silver labels.
+
+    Per type: kept, type changed, boundary changed, deleted, added; the silver
+    precision and recall with bootstrap CIs; the most-corrected dictionary terms."""
     from kmner.core.jsonl import write_json
     from kmner.labelstudio.diff import diff_records, format_report
 

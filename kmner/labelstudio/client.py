@@ -141,14 +141,16 @@ def download_export(conn: Connection, project_id: int, export_type: str = "JSON"
 
 
 def project_texts(conn: Connection, project: Any) -> dict[Any, str]:
-    """kmner_id -> text of the tasks already in the project (for idempotent pushes)."""
+    """kmner_id -> text of the tasks already in the project (for idempotent pushes).
+    Uses the full JSON export: JSON_MIN leaves out tasks whose annotations were all
+    skipped, which would then be pushed twice."""
     if not getattr(project, "task_number", 0):
         return {}
-    raw = download_export(conn, project.id, "JSON_MIN")
     out: dict[Any, str] = {}
-    for item in json.loads(raw):
-        if isinstance(item, dict) and "kmner_id" in item:
-            out[item["kmner_id"]] = item.get("text")
+    for task in json.loads(download_export(conn, project.id, "JSON")):
+        data = task.get("data") if isinstance(task, dict) else None
+        if isinstance(data, dict) and "kmner_id" in data:
+            out[data["kmner_id"]] = data.get("text")
     return out
 
 
