@@ -234,3 +234,20 @@ def test_clear_one_line_errors(label_studio, tmp_path, case):
                 "missing project": "has no project titled 'e2e-missing'"}[case]
     assert expected in lines[0]
     assert not (tmp_path / "g.jsonl").exists()
+
+
+def test_bad_records_fail_before_anything_is_pushed(label_studio, tmp_path):
+    path = tmp_path / "dupes.jsonl"
+    write_records(path, [rec("same", T1), rec("same", T2)])
+    out = kmner("ls", "push", str(path), "-p", "never-created", url=label_studio.url,
+                key=label_studio.api_key)
+    assert out.returncode == 1 and "duplicate record id" in out.stderr
+    assert "Traceback" not in out.stderr
+    titles = [p.title for p in sdk(label_studio).projects.list()]
+    assert "never-created" not in titles
+    good = tmp_path / "good.jsonl"
+    write_records(good, [rec("one", T1)])
+    missing_id = kmner("ls", "push", str(good), "-p", "987654", url=label_studio.url,
+                       key=label_studio.api_key)
+    assert missing_id.returncode == 1
+    assert "has no project with id 987654" in missing_id.stderr

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 from urllib.parse import urlparse
@@ -21,7 +22,8 @@ from kmner.labelstudio.config import label_config, labels_in_config
 from kmner.labelstudio.errors import (AuthenticationFailed, LabelStudioError, ProjectNotFound,
                                       ServerUnavailable)
 from kmner.labelstudio.gold import parse_export
-from kmner.labelstudio.tasks import DEFAULT_MODEL_VERSION, nfc_record, records_to_tasks
+from kmner.labelstudio.tasks import (DEFAULT_MODEL_VERSION, check_exportable, nfc_record,
+                                     records_to_tasks)
 
 DEFAULT_BATCH_SIZE = 1000
 # Generous: exporting 10k tasks takes Label Studio's dev server ~15 s on 2 cores.
@@ -180,6 +182,7 @@ def push(records: Sequence[Record], conn: Connection, project: str, *,
     keyed on kmner_id, in batches. ``records`` are pushed in the order given."""
     if batch_size < 1:
         raise LabelStudioError("--batch-size must be at least 1")
+    check_exportable(records)  # fail before the project is created or half-filled
     used = list(dict.fromkeys(e.type for r in records for e in r.entities))
     # Annotators must be able to add types the silver data lacks, so a new project
     # gets the KBMC types too unless the types are given.
@@ -215,18 +218,22 @@ def push(records: Sequence[Record], conn: Connection, project: str, *,
         raise InputError(f"{len(conflicts)} record(s) are already in project {proj.title!r} "
                          f"with a different text, e.g. ids {conflicts[:3]!r}; push them to a "
                          "new project or delete those tasks first")
-    tasks = list(records_to_tasks(todo, model_version=model_version, scores=scores))
-    summary.entities = sum(len(t["predictions"][0]["result"]) for t in tasks)
+    # Tasks are built batch by batch, so memory stays flat however many records.
+    tasks = records_to_tasks(todo, model_version=model_version, scores=scores)
     from tqdm import tqdm
 
-    with tqdm(total=len(tasks), unit="task", desc="push", disable=not progress) as bar:
-        for i in range(0, len(tasks), batch_size):
-            batch = tasks[i:i + batch_size]
-            with conn.guard(f"importing tasks {i + 1}-{i + len(batch)} into project "
+    with tqdm(total=len(todo), unit="task", desc="push", disable=not progress) as bar:
+        while True:
+            batch = list(islice(tasks, batch_size))
+            if not batch:
+                break
+            first = summary.pushed + 1
+            with conn.guard(f"importing tasks {first}-{first + len(batch) - 1} into project "
                             f"{proj.id}"):
                 conn.client.projects.import_tasks(id=proj.id, request=batch)
             summary.batches += 1
             summary.pushed += len(batch)
+            summary.entities += sum(len(t["predictions"][0]["result"]) for t in batch)
             bar.update(len(batch))
     return summary
 

@@ -113,6 +113,12 @@ def records_to_tasks(records: Iterable[Record], *, model_version: str = DEFAULT_
         yield task
 
 
+def check_exportable(records: Iterable[Record]) -> None:
+    """Raise the error export would meet, before anything is sent anywhere."""
+    for _ in records_to_tasks(records):
+        pass
+
+
 def write_tasks(path: str | Path, tasks: Iterable[Mapping[str, Any]]) -> int:
     """Write tasks as one JSON array (what Label Studio's importer reads), one
     task per line so large files stay diffable; atomic."""
