@@ -7,17 +7,20 @@ Without --url a local server is started the way the tests start it (needs
 KMNER_LABEL_STUDIO_BIN, .venv-ls or label-studio on PATH). Two pulls are timed:
 the pushed project as is (10k tasks, no annotations yet) and a project whose 10k
 tasks each carry one annotation (every prediction accepted, imported untimed), so
-that the gold conversion runs on every task. Prints the figures and writes
-bench/results/labelstudio.json. Targets: push <= 30 s, pull <= 30 s.
+that the gold conversion runs on every task. push and pull run as ``kmner`` CLI processes, so the
+times include start-up and the peak RSS is that process's own. Prints the figures
+and writes bench/results/labelstudio.json. Targets: push <= 30 s, pull <= 30 s.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import json
-import resource
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -53,8 +56,19 @@ def silver(n: int) -> list[Record]:
     return out
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+def run_cli_measured(args: list[str]) -> tuple[float, float, str]:
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "kmner", *args], cwd=REPO,
+                                stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        text = err.read()
+    if proc.returncode != 0:
+        sys.exit(f"kmner {' '.join(args[:2])} failed:\n{text}")
+    return seconds, usage.ru_maxrss / 1024, text  # KiB on Linux
 
 
 def main() -> None:
@@ -66,120 +80,100 @@ def main() -> None:
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "labelstudio.json"))
     args = ap.parse_args()
 
-    from kmner.labelstudio.client import connect, pull, push
-    from kmner.labelstudio.gold import import_export
+    from kmner.core.jsonl import load_records, write_records
+    from kmner.labelstudio.client import connect
     from kmner.labelstudio.tasks import records_to_tasks
 
     records = silver(args.n)
+    work = Path(tempfile.mkdtemp(prefix="kmner-bench-ls-"))
+    silver_path = work / "silver.jsonl"
+    write_records(silver_path, records)
     server_proc = None
     ls_version = None
     if args.url:
         url, key = args.url, args.api_key
     else:
-        import tempfile
-
         from tests import labelstudio_server as lss
 
         binary, how = lss.find_binary()
         if binary is None:
             sys.exit(f"error: {how}")
         ls_version = lss.installed_version(binary)
-        tmp = Path(tempfile.mkdtemp(prefix="kmner-bench-ls-"))
-        data_dir = tmp / "data"
+        data_dir = work / "data"
         template = lss.template_dir(binary, ls_version)
         if (template / "kmner-template-ready").exists():
-            import shutil
-
             shutil.copytree(template, data_dir)
         else:
             data_dir.mkdir()
-        server_proc, url = lss.start(binary, data_dir, tmp / "server.log",
+        server_proc, url = lss.start(binary, data_dir, work / "server.log",
                                      lss.COLD_START_TIMEOUT_S)
         key = lss.TOKEN
-        print(f"started Label Studio {ls_version} at {url} (log {tmp / 'server.log'})")
-    rss_before = peak_rss_mb()
+        print(f"started Label Studio {ls_version} at {url} (log {work / 'server.log'})")
+    auth = ["--url", url, "--api-key", key]
     try:
-        conn = connect(url, key)
         stamp = time.strftime("%H%M%S")
+        push_s, push_rss, _ = run_cli_measured(
+            ["ls", "push", str(silver_path), "--project", f"bench-push-{stamp}",
+             "--batch-size", str(args.batch_size), "--no-progress", *auth])
 
-        t0 = time.perf_counter()
-        summary = push(records, conn, f"bench-push-{stamp}", batch_size=args.batch_size)
-        push_s = time.perf_counter() - t0
-        rss_push = peak_rss_mb()
-        assert summary.pushed == args.n, summary
-
-        t0 = time.perf_counter()
-        result = pull(conn, f"bench-push-{stamp}")
-        gold, counts = import_export(result.tasks, types=result.types, silver=records)
-        pull_unannotated_s = time.perf_counter() - t0
-        assert counts.tasks == args.n and counts.unannotated == args.n, counts.to_dict()
-        del result, gold
+        pull_unannotated_s, pull_unannotated_rss, err = run_cli_measured(
+            ["ls", "pull", "--project", f"bench-push-{stamp}", "-o", str(work / "none.jsonl"),
+             "--silver", str(silver_path), *auth])
+        assert f"{args.n} unannotated" in err, err
 
         # Untimed set-up: a project whose tasks each carry one accepted annotation.
+        conn = connect(url, key)
         tasks = list(records_to_tasks(records))
         for t in tasks:
             t["annotations"] = [{"result": copy.deepcopy(t["predictions"][0]["result"]),
                                  "lead_time": 5.0}]
-        proj = conn.client.projects.create(title=f"bench-pull-{stamp}",
-                                           label_config=_config(conn, summary.project_id))
+        proj = conn.client.projects.create(
+            title=f"bench-pull-{stamp}",
+            label_config=conn.client.projects.list(title=f"bench-push-{stamp}").items[0]
+            .label_config)
         for i in range(0, len(tasks), args.batch_size):
             conn.client.projects.import_tasks(id=proj.id, request=tasks[i:i + args.batch_size])
         del tasks
 
-        t0 = time.perf_counter()
-        result = pull(conn, str(proj.id))
-        t1 = time.perf_counter()
-        gold, counts = import_export(result.tasks, types=result.types, silver=records)
-        pull_s = time.perf_counter() - t0
-        pull_convert_s = time.perf_counter() - t1
-        assert counts.gold == args.n and counts.rejected == 0, counts.to_dict()
+        gold_path = work / "gold.jsonl"
+        pull_s, pull_rss, err = run_cli_measured(
+            ["ls", "pull", "--project", str(proj.id), "-o", str(gold_path), "--silver",
+             str(silver_path), *auth])
+        gold = load_records(gold_path)
         identical = [(g.id, g.text, [e.key for e in g.entities]) for g in gold] == \
             [(r.id, r.text, [e.key for e in r.entities]) for r in records]
-        del result, gold
-
-        # The same unannotated pull again, to separate first-export costs on the
-        # server from the cost of the export itself.
-        t0 = time.perf_counter()
-        result = pull(conn, f"bench-push-{stamp}")
-        import_export(result.tasks, types=result.types, silver=records)
-        pull_unannotated_again_s = time.perf_counter() - t0
-        rss_end = peak_rss_mb()
     finally:
         if server_proc is not None:
             lss.stop(server_proc)
+        shutil.rmtree(work, ignore_errors=True)
 
     figures = {
         "tasks": args.n, "entities": sum(len(r.entities) for r in records),
         "batch_size": args.batch_size,
         "push_s": round(push_s, 2),
         "pull_s": round(pull_s, 2),
-        "pull_of_which_gold_conversion_s": round(pull_convert_s, 2),
         "pull_unannotated_s": round(pull_unannotated_s, 2),
-        "pull_unannotated_again_s": round(pull_unannotated_again_s, 2),
         "gold_identical_to_silver": identical,
-        "client_peak_rss_mb": {"before_push": round(rss_before, 1),
-                               "after_push": round(rss_push, 1), "end": round(rss_end, 1)},
+        "client_peak_rss_mib": {"push": round(push_rss, 1), "pull": round(pull_rss, 1),
+                                "pull_unannotated": round(pull_unannotated_rss, 1)},
+        "timing": "wall time of the kmner CLI process, start-up included",
         "targets_s": {"push": TARGET_S, "pull": TARGET_S},
         "meets_targets": push_s <= TARGET_S and pull_s <= TARGET_S,
         "label_studio": ls_version, "server": url if args.url else "local dev server (started "
                                                                     "by the benchmark)",
         "machine": environment(),
+        "load_average_at_end": os.getloadavg(),
         "note": "Label Studio's server runs on the same shared 2-core machine as the client "
-                "and other jobs; expect +-30% run to run.",
+                "and other jobs; expect large run-to-run noise.",
     }
-    print(f"push {args.n} tasks: {push_s:.1f} s (target {TARGET_S:.0f} s)")
-    print(f"pull {args.n} annotated tasks -> gold: {pull_s:.1f} s (target {TARGET_S:.0f} s); "
-          f"of which {pull_convert_s:.1f} s turning the export into gold; identical to "
-          f"silver: {identical}")
-    print(f"pull {args.n} unannotated tasks: {pull_unannotated_s:.1f} s, again at the end: "
-          f"{pull_unannotated_again_s:.1f} s")
-    print(f"client peak RSS: {rss_end:.0f} MiB")
+    print(f"push {args.n} tasks: {push_s:.1f} s, client peak RSS {push_rss:.0f} MiB "
+          f"(target {TARGET_S:.0f} s)")
+    print(f"pull {args.n} annotated tasks -> gold: {pull_s:.1f} s, client peak RSS "
+          f"{pull_rss:.0f} MiB (target {TARGET_S:.0f} s); identical to silver: {identical}")
+    print(f"pull {args.n} unannotated tasks: {pull_unannotated_s:.1f} s, client peak RSS "
+          f"{pull_unannotated_rss:.0f} MiB")
     write_json(args.out, figures)
     print(f"wrote {args.out}")
-
-
-def _config(conn, project_id: int) -> str:
-    return conn.client.projects.get(id=project_id).label_config
 
 
 if __name__ == "__main__":
