@@ -19,7 +19,7 @@ from kmner.labelstudio.diff import compare_record, diff_records
 from kmner.labelstudio.gold import import_export, load_export, parse_export
 from kmner.labelstudio.ordering import certainties, order_by_uncertainty
 from kmner.labelstudio.policies import ImportPolicy
-from kmner.labelstudio.tasks import nfc_record, record_to_task, records_to_tasks, write_tasks
+from kmner.labelstudio.tasks import record_to_task, records_to_tasks, write_tasks
 from tests.ls_helpers import accept_predictions, as_json_min, ent, rec, spans
 
 T1 = "환자는 당뇨병과 고혈압으로 내원하였다."
@@ -286,10 +286,14 @@ def test_uncertainty_order_puts_least_certain_first():
     sure = rec("sure", T1, ent(T1, "당뇨병", "Disease", score=0.99))
     low = rec("low", T1, ent(T1, "당뇨병", "Disease", score=0.4))
     ambiguous = rec("amb", T2, ent(T2, "간", "Body", score=0.9, types=["Body", "Disease"]))
+    gaz_style = rec("gaz", T2, ent(T2, "위", "Body", term="위", ambiguous=["Body", "Disease",
+                                                                          "Treatment"]))
     plain = rec("plain", T1, ent(T1, "고혈압", "Disease"))
-    recs = [sure, low, ambiguous, plain]
+    recs = [sure, low, ambiguous, plain, gaz_style]
     scores = certainties(recs)
-    assert [r.id for r in order_by_uncertainty(recs, scores)] == ["low", "amb", "sure", "plain"]
+    assert [r.id for r in order_by_uncertainty(recs, scores)] == ["gaz", "low", "amb", "sure",
+                                                                  "plain"]
+    assert scores["gaz"] == pytest.approx(1 / 3)
     model = [rec("plain", T1, ent(T1, "당뇨병", "Disease"))]  # disagrees with gazetteer
     scores = certainties(recs, model)
     assert scores["plain"] == 0.0

@@ -33,7 +33,8 @@ def e2e_silver() -> list[Record]:
     return [
         rec("r1", T1, ent(T1, "당뇨병", "Disease", term="당뇨병", score=0.9),
             ent(T1, "고혈압으로", "Disease", term="고혈압", score=0.7)),
-        rec("r2", T2, ent(T2, "위", "Body", term="위", score=0.4), ent(T2, "간", "Body", term="간")),
+        rec("r2", T2, ent(T2, "위", "Body", term="위", score=0.4),
+            ent(T2, "간", "Body", term="간")),
         rec("r3", T3, ent(T3, "열", "Disease", term="열", score=0.5),
             ent(T3, "아스피린", "Disease", term="아스피린")),
         rec("r4", T4, ent(T4, "감기", "Disease", term="감기")),
@@ -158,11 +159,11 @@ def test_end_to_end_push_correct_pull_diff(label_studio, tmp_path):
 def test_server_round_trip_keeps_code_point_offsets(label_studio):
     nfd = unicodedata.normalize("NFD", "당뇨병")
     text_nfd = f"🩺 {nfd}\r\n위  😀\t간"
+    t_emoji = "😀😀 간경변\r\n\r\n위염  🏥 수술"
     records = [
         rec("e1", T2, ent(T2, "위", "Body"), ent(T2, "간", "Body"), ent(T2, "수치", "Disease")),
-        rec("e2", "😀😀 간경변\r\n\r\n위염  🏥 수술", ent("😀😀 간경변\r\n\r\n위염  🏥 수술", "간경변", "Disease"),
-            ent("😀😀 간경변\r\n\r\n위염  🏥 수술", "위염", "Disease"),
-            ent("😀😀 간경변\r\n\r\n위염  🏥 수술", "수술", "Treatment")),
+        rec("e2", t_emoji, ent(t_emoji, "간경변", "Disease"), ent(t_emoji, "위염", "Disease"),
+            ent(t_emoji, "수술", "Treatment")),
         Record("e3", text_nfd, [Entity("Disease", nfd, 2, 2 + len(nfd)),
                                 Entity("Body", "간", len(text_nfd) - 1, len(text_nfd))]),
     ]
@@ -171,7 +172,7 @@ def test_server_round_trip_keeps_code_point_offsets(label_studio):
     project = conn.client.projects.list(title="code points").items[0]
     tasks = tasks_by_kmner_id(conn.client, project.id)
     assert tasks["e3"].data["text"] == unicodedata.normalize("NFC", text_nfd)
-    for kid, task in tasks.items():
+    for task in tasks.values():
         (pred,) = conn.client.predictions.list(task=task.id)
         text = task.data["text"]
         for r in pred.result:  # the server keeps Python code-point offsets untouched
@@ -182,7 +183,8 @@ def test_server_round_trip_keeps_code_point_offsets(label_studio):
                                   users=result.users)
     assert summary.gold == 3 and summary.origins == {"prediction": 8}
     expected = {r.id: (r.text, spans(r)) for r in records[:2]}
-    expected["e3"] = ("🩺 당뇨병\r\n위  😀\t간", [("Disease", "당뇨병", 2, 5), ("Body", "간", 12, 13)])
+    expected["e3"] = ("🩺 당뇨병\r\n위  😀\t간",
+                      [("Disease", "당뇨병", 2, 5), ("Body", "간", 12, 13)])
     assert {g.id: (g.text, spans(g)) for g in gold} == expected
 
 

@@ -2,9 +2,10 @@
 
 A record is as certain as its least certain span. A span loses certainty when
 - the silver stage gave it a low ``score`` (gazetteer confidence in entity meta);
-- its surface form is ambiguous between types (meta ``ambiguous`` true, or a
-  ``types``/``candidates`` list naming more than one type): certainty is divided
-  by the number of candidate types;
+- its surface form is ambiguous between types (meta ``ambiguous`` true or a list
+  of types, as kmner's gazetteer writes it, or a ``types``/``candidates`` list
+  naming more than one type): certainty is divided by the number of candidate
+  types;
 and a whole record loses certainty when a model's predictions for it disagree
 with the gazetteer's: certainty is capped at their strict-match F1 agreement.
 This is uncertainty sampling, the simplest form of active learning.
@@ -22,7 +23,7 @@ def candidate_types(ent: Entity) -> int:
     """How many types the silver stage considered for this span (at least 1)."""
     meta = ent.meta or {}
     n = 1
-    for key in ("types", "candidates", "candidate_types"):
+    for key in ("ambiguous", "types", "candidates", "candidate_types"):
         value = meta.get(key)
         if isinstance(value, (list, tuple)):
             names = {v.get("type") if isinstance(v, Mapping) else v for v in value}
