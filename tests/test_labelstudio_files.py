@@ -367,3 +367,14 @@ def test_cli_import_writes_gold_and_run_info(tmp_path):
     gold = load_records(tmp_path / "gold.jsonl")
     assert [spans(g) for g in gold] == [spans(r) for r in silver()]
     assert (tmp_path / "gold.jsonl.run.yaml").exists()
+
+
+def test_span_control_names_come_from_the_config():
+    from kmner.labelstudio.config import span_control
+
+    assert span_control(label_config(["Disease"])) == ("label", "text", "text")
+    xml = ('<View><Text name="doc" value="$body"/><Labels name="ner" toName="doc">'
+           '<Label value="Disease"/></Labels></View>')
+    assert span_control(xml) == ("ner", "doc", "body")
+    with pytest.raises(InputError, match="no <Labels"):
+        span_control("<View><Text name='t' value='$text'/></View>")

@@ -253,3 +253,15 @@ def test_bad_records_fail_before_anything_is_pushed(label_studio, tmp_path):
                        key=label_studio.api_key)
     assert missing_id.returncode == 1
     assert "has no project with id 987654" in missing_id.stderr
+
+
+def test_push_into_a_hand_made_project_uses_its_control_names(label_studio):
+    conn = connect(label_studio.url, label_studio.api_key)
+    xml = ('<View><Text name="doc" value="$text"/><Labels name="ner" toName="doc">'
+           '<Label value="Disease"/><Label value="Body"/></Labels></View>')
+    conn.client.projects.create(title="hand made", label_config=xml)
+    push([rec("h1", T1, ent(T1, "당뇨병", "Disease"))], conn, "hand made", progress=False)
+    (task,) = conn.client.tasks.list(project=conn.client.projects.list(
+        title="hand made").items[0].id)
+    (pred,) = conn.client.predictions.list(task=task.id)
+    assert [(r["from_name"], r["to_name"]) for r in pred.result] == [("ner", "doc")]

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 from kmner.core.errors import InputError
 from kmner.core.records import KBMC_TYPES, Record
-from kmner.labelstudio.config import label_config, labels_in_config
+from kmner.labelstudio.config import label_config, labels_in_config, span_control
 from kmner.labelstudio.errors import (AuthenticationFailed, LabelStudioError, ProjectNotFound,
                                       ServerUnavailable)
 from kmner.labelstudio.gold import parse_export
@@ -202,6 +202,11 @@ def push(records: Sequence[Record], conn: Connection, project: str, *,
         if missing:
             raise LabelStudioError(f"project {proj.title!r} (id {proj.id}) has no label for "
                                    f"{', '.join(missing)}; its labels are {labels}")
+    # An existing project may name its controls differently; predictions must match.
+    from_name, to_name, text_field = span_control(proj.label_config or "<View/>")
+    if text_field != "text":
+        raise LabelStudioError(f"project {proj.title!r} shows ${text_field}, but kmner tasks "
+                               "carry their text in $text; use a new project")
     summary = PushSummary(conn.url, proj.id, proj.title, created, records=len(records),
                           order=order)
     existing = {} if created else project_texts(conn, proj)
@@ -219,7 +224,8 @@ def push(records: Sequence[Record], conn: Connection, project: str, *,
                          f"with a different text, e.g. ids {conflicts[:3]!r}; push them to a "
                          "new project or delete those tasks first")
     # Tasks are built batch by batch, so memory stays flat however many records.
-    tasks = records_to_tasks(todo, model_version=model_version, scores=scores)
+    tasks = records_to_tasks(todo, model_version=model_version, scores=scores,
+                             from_name=from_name, to_name=to_name)
     from tqdm import tqdm
 
     with tqdm(total=len(todo), unit="task", desc="push", disable=not progress) as bar:

@@ -70,6 +70,25 @@ def labels_in_config(xml: str) -> list[str]:
     return out
 
 
+def span_control(xml: str) -> tuple[str, str, str]:
+    """(Labels name, its toName, the Text tag's data field) of a labelling config,
+    i.e. the from_name/to_name predictions must use and where the text must go."""
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as exc:
+        raise InputError(f"labelling config is not valid XML: {exc}") from None
+    labels = next(root.iter("Labels"), None)
+    if labels is None or not labels.get("name") or not labels.get("toName"):
+        raise InputError("labelling config has no <Labels name=... toName=...> block for spans")
+    to_name = labels.get("toName")
+    text = next((t for t in root.iter("Text") if t.get("name") == to_name), None)
+    value = text.get("value", "") if text is not None else ""
+    if not value.startswith("$"):
+        raise InputError(f"labelling config has no <Text name={to_name!r} value=\"$...\"> "
+                         "for its Labels to point at")
+    return labels.get("name"), to_name, value[1:]
+
+
 def types_from_file(path: str | Path) -> list[str]:
     """Entity types used in a file: KBMC JSONL records (silver or gold), a TSV/CSV
     with a ``type`` column (gazetteer term lists), or a labelling-config XML.

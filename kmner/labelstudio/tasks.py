@@ -59,11 +59,12 @@ def entity_score(ent: Entity) -> float:
     return 1.0
 
 
-def region(record_id: Any, ent: Entity) -> dict[str, Any]:
+def region(record_id: Any, ent: Entity, from_name: str = FROM_NAME,
+           to_name: str = TO_NAME) -> dict[str, Any]:
     return {
         "id": region_id(record_id, ent),
-        "from_name": FROM_NAME,
-        "to_name": TO_NAME,
+        "from_name": from_name,
+        "to_name": to_name,
         "type": "labels",
         "value": {"start": ent.start, "end": ent.end, "text": ent.text, "labels": [ent.type]},
         "score": entity_score(ent),
@@ -71,14 +72,15 @@ def region(record_id: Any, ent: Entity) -> dict[str, Any]:
 
 
 def record_to_task(record: Record, *, model_version: str = DEFAULT_MODEL_VERSION,
-                   score: float | None = None) -> dict[str, Any]:
+                   score: float | None = None, from_name: str = FROM_NAME,
+                   to_name: str = TO_NAME) -> dict[str, Any]:
     """One Label Studio task. ``score`` is the task-level prediction score (the
     record's certainty); by default the lowest region score."""
     if record.id is None:
         raise InputError("record has no id; Label Studio tasks are keyed back to silver "
                          "records by id", record_id=None)
     rec = nfc_record(record)
-    result = [region(rec.id, e) for e in rec.sorted_entities()]
+    result = [region(rec.id, e, from_name, to_name) for e in rec.sorted_entities()]
     if score is None:
         score = min((r["score"] for r in result), default=1.0)
     return {
@@ -96,7 +98,8 @@ class ExportSummary:
 
 def records_to_tasks(records: Iterable[Record], *, model_version: str = DEFAULT_MODEL_VERSION,
                      scores: Mapping[Any, float] | None = None,
-                     summary: ExportSummary | None = None) -> Iterator[dict[str, Any]]:
+                     summary: ExportSummary | None = None, from_name: str = FROM_NAME,
+                     to_name: str = TO_NAME) -> Iterator[dict[str, Any]]:
     """Tasks in the order given; duplicate ids are an error (they could not be
     keyed back)."""
     seen: set = set()
@@ -106,7 +109,8 @@ def records_to_tasks(records: Iterable[Record], *, model_version: str = DEFAULT_
                              record_id=rec.id)
         seen.add(rec.id)
         task = record_to_task(rec, model_version=model_version,
-                              score=scores.get(rec.id) if scores else None)
+                              score=scores.get(rec.id) if scores else None,
+                              from_name=from_name, to_name=to_name)
         if summary is not None:
             summary.records += 1
             summary.entities += len(task["predictions"][0]["result"])
