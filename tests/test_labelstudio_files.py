@@ -113,7 +113,8 @@ def korean_records(draw):
             if s < e:
                 ents.append(Entity(draw(st.sampled_from(["Disease", "Body", "Treatment"])),
                                    text[s:e], s, e))
-        out.append(Record(f"r{i}", text, ents, {"i": i} if i % 2 else None))
+        out.append(Record(f"r{i}", text, ents, {"i": i} if i % 2 else None,
+                          {"source": "hyp"} if i % 3 == 0 else None))
     return out
 
 
@@ -131,6 +132,7 @@ def test_round_trip_export_accept_import_is_identical(tmp_path_factory, records)
         assert summary.gold == len(records) and summary.rejected == 0
         for g, r in zip(gold, records):
             assert {k: v for k, v in g.meta.items() if k != "labelstudio"} == (r.meta or {})
+            assert g.extra == r.extra
 
 
 def test_accepted_regions_are_marked_as_prediction_and_carry_annotator():

@@ -238,8 +238,9 @@ class GoldConverter:
         meta["labelstudio"] = {"task_id": task.get("id"), "n_annotations": len(valid),
                                "generated_id": generated, **provenance,
                                "policy": dict(self._policy_meta)}
+        extra = data.get("kmner_extra")
         return Record(rec_id, text, sorted(entities, key=lambda e: (e.start, e.end, e.type)),
-                      meta)
+                      meta, dict(extra) if isinstance(extra, dict) and extra else None)
 
     def _check_relabelled(self, rec_id: Any, text: str) -> None:
         if self.silver is None or rec_id not in self.silver:

@@ -83,8 +83,11 @@ def record_to_task(record: Record, *, model_version: str = DEFAULT_MODEL_VERSION
     result = [region(rec.id, e, from_name, to_name) for e in rec.sorted_entities()]
     if score is None:
         score = min((r["score"] for r in result), default=1.0)
+    data = {"text": rec.text, "kmner_id": rec.id, "kmner_meta": meta_as_text(rec.meta)}
+    if rec.extra:  # fields kmner does not know travel along and come back in gold
+        data["kmner_extra"] = dict(rec.extra)
     return {
-        "data": {"text": rec.text, "kmner_id": rec.id, "kmner_meta": meta_as_text(rec.meta)},
+        "data": data,
         "predictions": [{"model_version": model_version, "score": round(float(score), 6),
                          "result": result}],
     }
