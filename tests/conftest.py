@@ -24,3 +24,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
+
+
+# A real Label Studio server (session-scoped), see tests/labelstudio_server.py.
+from tests.labelstudio_server import label_studio  # noqa: E402,F401
