@@ -198,16 +198,20 @@ def test_format_guessing(tmp_path):
         formats.guess_format(tmp_path / "x.weird", for_writing=True)
 
 
-def test_labelstudio_is_delegated():
-    from kmner.core.errors import KmnerError
+def test_labelstudio_format_writes_tasks_through_the_ls_package(tmp_path):
+    import json
 
-    try:
-        import kmner.labelstudio.tasks  # noqa: F401
-    except ModuleNotFoundError:
-        with pytest.raises(KmnerError, match="kmner ls import/export"):
-            formats.load(FIX / "records_sample.jsonl", "labelstudio")
-    else:
-        pytest.skip("kmner.labelstudio.tasks exists; its own tests cover it")
+    recs = formats.load(FIX / "records_sample.jsonl")
+    out = tmp_path / "tasks.json"
+    formats.write(out, recs, "labelstudio")
+    tasks = json.loads(out.read_text("utf-8"))
+    assert len(tasks) == len(recs)
+    for rec, task in zip(recs, tasks):
+        assert task["data"]["text"] == rec.text
+        [pred] = task["predictions"]
+        got = sorted((r["value"]["start"], r["value"]["end"], r["value"]["labels"][0])
+                     for r in pred["result"])
+        assert got == sorted(e.key for e in rec.entities)
 
 
 def test_respace_reports_what_it_cannot_carry():

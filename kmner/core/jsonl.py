@@ -77,6 +77,23 @@ def iter_lines(path: str | os.PathLike, encoding: str = "utf-8") -> Iterator[tup
         raise InputError(f"broken gzip stream: {exc}", path=str(p)) from None
 
 
+def read_text(path: str | os.PathLike) -> str:
+    """A whole UTF-8 (optionally gzip) file as one string, BOM dropped; decoding
+    errors name the line where they occur."""
+    p = Path(path)
+    gzipped = _check_file(p)
+    with (gzip.open(p, "rb") if gzipped else open(p, "rb")) as fh:
+        raw = fh.read()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"not valid UTF-8 ({exc.reason}); is it cp949/EUC-KR? convert it "
+                         "with iconv -f cp949 -t utf-8", path=str(p), line=line) from None
+
+
 @dataclass
 class RejectLog:
     """Collects (and optionally writes) the records that could not be used."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from kmner.core.errors import InputError
-from kmner.core.jsonl import RejectLog, open_text
+from kmner.core.jsonl import RejectLog, read_text
 from kmner.core.records import Entity, Record, entity_problems
 from kmner.labelstudio.policies import (ImportPolicy, annotator_of, by_annotator,
                                         has_majority, latest, majority_keys)
@@ -70,9 +70,7 @@ def load_export(path: str | Path) -> list[dict[str, Any]]:
     """Read an export file (JSON or JSON_MIN, also kmner's own task files) as
     tasks in the full JSON shape. A truncated or malformed file is an InputError
     with the line and column where parsing stopped."""
-    with open_text(path) as fh:
-        raw = fh.read()
-    return parse_export(raw, source=str(path))
+    return parse_export(read_text(path), source=str(path))
 
 
 def parse_export(raw: str | bytes, *, source: str = "<export>") -> list[dict[str, Any]]:
