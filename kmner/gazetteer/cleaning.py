@@ -34,7 +34,7 @@ _BRACKETS = re.compile(r"\s*[(\[（［][^()\[\]（）［］]*[)\]）］]\s*")
 # Qualifiers that say "unspecified / other / not elsewhere classified"; they add
 # nothing to the surface a writer would use.
 _KCD_QUALIFIERS = re.compile(
-    r"(달리 분류되지 않은|기타 및 상세불명의|상세불명의|상세불명|기타 명시된|명시된|기타|NEC)\s*")
+    r"(달리 분류되지 않은|기타 및 상세불명의?|상세불명의|상세불명|기타 명시된|명시된|기타|NEC)\s*")
 # Words that end a self-contained disease, symptom or injury name. A sub-code whose
 # cleaned name has none of these (and is not named by its parent) is elliptical:
 # C16.9 "상세불명의 위" means "malignant neoplasm of stomach, unspecified", not "위".
@@ -44,7 +44,7 @@ DISEASE_HEADS = (
     "신생물", "증후군", "열", "창", "매독", "발진", "천공", "결석", "유착", "위축", "변비",
     "경화", "경변", "병변", "괴사", "충혈", "빈혈", "뇨", "루", "균", "충", "곤란", "기침",
     "구토", "설사", "발작", "경련", "두드러기", "비만", "치매", "쇼크", "협착", "폐쇄",
-    "비대", "탈출", "파열", "염좌", "감소", "과다", "저하", "결핍", "낭", "독",
+    "비대", "탈출", "파열", "염좌", "감소", "과다", "저하", "결핍", "낭종", "독", "농양",
 )
 
 
@@ -62,10 +62,14 @@ def clean_kcd_name(name: str) -> str:
     (stage, site, laterality), and removes 상세불명의 / 기타 / NEC qualifiers.
     """
     name = _strip_kcd_noise(name)
-    name = name.split(",")[0]
+    head, _, rest = name.partition(",")
+    # "X, 조기" / "X, 어깨부분": a trailing qualifier. But "입술, 구강 및 ... 신생물" is a
+    # list whose disease head comes last, so only cut when X is itself a disease name.
+    if rest and _KCD_QUALIFIERS.sub("", head).strip().endswith(DISEASE_HEADS):
+        name = head
     name = _KCD_QUALIFIERS.sub("", name)
-    name = name.strip(" .-/")
-    return squash_spaces(name)
+    name = squash_spaces(name.strip(" .-/"))
+    return "" if name in FUNCTION_WORDS else name
 
 
 def kcd_head(name: str) -> str:
@@ -74,19 +78,33 @@ def kcd_head(name: str) -> str:
     return words[-1] if words else ""
 
 
-def is_elliptical(child: str, parent: str | None, body_terms: frozenset[str] = frozenset()
-                  ) -> bool:
+# Where KCD sub-codes name a site, stage or agent of the parent category rather than
+# a disease of their own (neoplasms C00-D48, injuries and poisonings S00-T98).
+SITE_QUALIFIED_CHAPTERS = ("C", "D0", "D1", "D2", "D3", "D4", "S", "T")
+SITE_WORDS = frozenset({"왼쪽", "오른쪽", "양쪽", "양측", "좌측", "우측", "내측", "외측",
+                        "부위", "다발성 부위", "부분", "조기", "진행형", "쪽"})
+# Function words that can be all that is left of a name after cleaning.
+FUNCTION_WORDS = frozenset({"및", "또는", "의", "와", "과", "등"})
+
+
+def is_elliptical(child: str, parent: str | None, body_terms: frozenset[str] = frozenset(),
+                  *, site_qualified: bool = True) -> bool:
     """True when a sub-code's cleaned name only makes sense under its parent.
 
-    A name that is a body part ("위", "방광") or a bare site/laterality ("왼쪽") is
-    elliptical. So is one that neither ends in a disease-like head nor shares the
-    parent's head word.
+    A name that is a body part ("위", "방광") or a bare site word ("왼쪽") is always
+    elliptical. In site-qualified chapters, so is one that neither ends in a
+    disease-like head nor shares the parent's head word ("에탄올" under toxic
+    effects of alcohol).
     """
     if not child:
         return True
     compact = child.replace(" ", "")
     if compact in body_terms or compact.removesuffix("의") in body_terms:
         return True
+    if child in SITE_WORDS or child.endswith(tuple(" " + w for w in SITE_WORDS)):
+        return True
+    if not site_qualified:
+        return False
     if compact.endswith(DISEASE_HEADS):
         return False
     if parent:
@@ -159,4 +177,12 @@ def clean_drug_name(name: str) -> list[str]:
             bare = " ".join(base)
             if bare not in out:
                 out.append(bare)
-    return [n for n in out if len(n.replace(" ", "")) >= 2]
+    return [n for n in out if _plausible_drug(n)]
+
+
+def _plausible_drug(name: str) -> bool:
+    """Latin-script names need four letters ("as", "ext" are fragments, not drugs)."""
+    compact = name.replace(" ", "")
+    if has_hangul(compact):
+        return len(compact) >= 2
+    return sum(c.isalpha() for c in compact) >= 4

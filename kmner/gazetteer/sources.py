@@ -99,7 +99,10 @@ def _kcd_entries(rows: Iterator[tuple[str, str, str]], ctx: LoadContext) -> Iter
         if term.replace(" ", "") in ctx.body_terms:
             ctx.drop("elliptical: a body part, not a disease", f"{code} {ko}")
             continue
-        if "." in code and cleaning.is_elliptical(term, parent, ctx.body_terms):
+        site_qualified = code.startswith(tuple(ctx.options.get(
+            "site_qualified_chapters", cleaning.SITE_QUALIFIED_CHAPTERS)))
+        if "." in code and cleaning.is_elliptical(term, parent, ctx.body_terms,
+                                                  site_qualified=site_qualified):
             ctx.drop("elliptical sub-code name", f"{code} {ko}")
             continue
         yield Entry(term, type_, ctx.source, code, (en,) if en else (), raw=ko)
