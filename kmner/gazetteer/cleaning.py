@@ -72,6 +72,25 @@ def clean_kcd_name(name: str) -> str:
     return "" if name in FUNCTION_WORDS else name
 
 
+# Heads too generic to stand alone as a term ("손상" of what?).
+GENERIC_HEADS = frozenset({"손상", "신생물", "악성 신생물", "장애", "질환", "질병", "이상", "감염",
+                           "증후군", "병", "합병증", "중독", "기형", "증", "상태", "병태",
+                           "이상소견", "후유증", "결손", "부전", "손상", "통증", "독성"})
+
+
+def kcd_head_variant(term: str) -> str | None:
+    """The last word of a multi-word disease name when it is a disease name on its
+    own: "본태성 고혈압" -> "고혈압", "배양만으로 확인된 폐결핵" -> "폐결핵", "결핵성
+    수막염" -> "수막염". Generic heads ("손상", "신생물") are not variants."""
+    words = term.split()
+    if len(words) < 2:
+        return None
+    head = words[-1]
+    if len(head) < 2 or head in GENERIC_HEADS or not head.endswith(DISEASE_HEADS):
+        return None
+    return head
+
+
 def kcd_head(name: str) -> str:
     """The last word of a cleaned KCD name, e.g. "요스" in "상세불명의 요스"."""
     words = name.split()
