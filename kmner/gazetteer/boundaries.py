@@ -48,18 +48,21 @@ class MorphIndex:
     every offset, for tokens of a sentence analysed inside a longer document.
     """
 
-    __slots__ = ("starts", "ends", "tags", "forms", "max_end")
+    __slots__ = ("tokens", "starts", "ends", "tags", "max_end")
 
     def __init__(self, tokens: Sequence, shift: int = 0) -> None:
-        self.starts = [t.start - shift for t in tokens]
-        self.ends = [t.end - shift for t in tokens]
+        self.tokens = tokens
+        if shift:
+            self.starts = [t.start - shift for t in tokens]
+            self.ends = [t.end - shift for t in tokens]
+        else:
+            self.starts = [t.start for t in tokens]
+            self.ends = [t.end for t in tokens]
         self.tags = [t.tag for t in tokens]
-        self.forms = [t.form for t in tokens]
         self.max_end = list(accumulate(self.ends, max))
 
-    @classmethod
-    def from_morphs(cls, morphs: Sequence) -> "MorphIndex":
-        return cls(morphs)
+    def form(self, i: int) -> str:
+        return self.tokens[i].form
 
     def inside(self, pos: int) -> bool:
         """True if some non-empty morpheme starts before ``pos`` and ends after it."""
@@ -134,7 +137,7 @@ def check_hit(text: str, idx: MorphIndex, start: int, end: int, n_chars: int) ->
         p = idx.previous(start)
         if p >= 0:
             ptag = base_tag(idx.tags[p])
-            if ptag in ("NR", "SN") or (ptag == "MM" and idx.forms[p] in NUMERAL_DETERMINERS):
+            if ptag in ("NR", "SN") or (ptag == "MM" and idx.form(p) in NUMERAL_DETERMINERS):
                 return None
     elif n_chars == 2:
         for i in inner:

@@ -4,7 +4,7 @@ surfaces with two types by an explicit policy and reporting all of it."""
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -76,30 +76,40 @@ def merge_entries(entries: Iterable[Entry], cfg: GazetteerConfig, report: BuildR
     """Group by match key; one type per key according to ``cfg.conflicts``."""
     excluded = {match_key(t) for t in cfg.exclude_terms}
     rank = {t: i for i, t in enumerate(cfg.type_priority)}
-    groups: dict[str, list[Entry]] = defaultdict(list)
+    groups: dict[str, list[Entry]] = {}
     filtered: Counter = Counter()
     n = 0
+    lo, hi = max(cfg.min_chars, 1), cfg.max_chars
     for e in entries:
         n += 1
         key = match_key(e.term)
-        if not key:
+        if lo <= len(key) <= hi and key not in excluded:
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [e]
+            else:
+                group.append(e)
+        elif not key:
             filtered["empty after normalisation"] += 1
         elif key in excluded:
             filtered["in exclude_terms"] += 1
-        elif len(key) < cfg.min_chars:
+        elif len(key) < lo:
             filtered[f"shorter than min_chars={cfg.min_chars}"] += 1
-        elif len(key) > cfg.max_chars:
-            filtered[f"longer than max_chars={cfg.max_chars}"] += 1
         else:
-            groups[key].append(e)
+            filtered[f"longer than max_chars={cfg.max_chars}"] += 1
     merged: dict[str, MergedTerm] = {}
     for key, group in groups.items():
+        first = group[0]
+        if len(group) == 1:  # the common case, kept cheap for large gazetteers
+            merged[key] = MergedTerm(first.term, first.type, (first.source,),
+                                     (f"{first.source}:{first.code}",) if first.code else ())
+            continue
         types = sorted({e.type for e in group}, key=lambda t: (rank.get(t, len(rank)), t))
         if len(types) > 1:
             report.conflicts += 1
             if len(report.conflict_examples) < 20:
                 report.conflict_examples.append(
-                    f"{group[0].term}: " + ", ".join(
+                    f"{first.term}: " + ", ".join(
                         f"{t} ({'/'.join(sorted({e.source for e in group if e.type == t}))})"
                         for t in types))
             if cfg.conflicts == "drop":

@@ -8,7 +8,6 @@ gazetteer files you built or trust, as with any pickle.
 from __future__ import annotations
 
 import hashlib
-import json
 import pickle
 import time
 from array import array
@@ -90,12 +89,14 @@ class CompiledGazetteer:
 
 
 def content_hash(merged: dict[str, MergedTerm]) -> str:
+    """SHA-256 over every key and its metadata in key order: equal content, equal
+    hash, whatever order the sources listed the terms in."""
     h = hashlib.sha256()
     for key in sorted(merged):
         m = merged[key]
-        h.update(json.dumps([key, m.surface, m.type, m.sources, m.codes, m.alt_types],
-                            ensure_ascii=False).encode("utf-8"))
-        h.update(b"\n")
+        h.update("\x1f".join((key, m.surface, m.type, "|".join(m.sources), "|".join(m.codes),
+                               "|".join(m.alt_types))).encode("utf-8"))
+        h.update(b"\x1e")
     return h.hexdigest()
 
 
@@ -108,7 +109,7 @@ def compile_terms(merged: dict[str, MergedTerm], info: dict[str, Any] | None = N
     key_lens = array("H")
     alt: dict[int, str] = {}
     type_names: dict[str, str] = {}
-    for i, (key, m) in enumerate(sorted(merged.items())):
+    for i, (key, m) in enumerate(merged.items()):
         automaton.add_word(key, i)
         surfaces.append(m.surface)
         types.append(type_names.setdefault(m.type, m.type))  # share the str objects

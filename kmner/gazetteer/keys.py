@@ -7,11 +7,21 @@ whitespace, and lower-cased, so "제2형 당뇨병" and "제2형당뇨병" share
 
 from __future__ import annotations
 
-from kmner.core.offsets import normalize
+import unicodedata
+
+from kmner.core.offsets import ZERO_WIDTH
+
+_DROP_ZERO_WIDTH = {ord(c): None for c in ZERO_WIDTH}
 
 
 def match_key(term: str) -> str:
-    return fold("".join(normalize(term).derived.split()))
+    """Same result as normalising with kmner.core.offsets.normalize and removing
+    whitespace, without building an offset map (keys are built by the million)."""
+    if not term.isascii():
+        term = term.translate(_DROP_ZERO_WIDTH)
+        if not unicodedata.is_normalized("NFC", term):
+            term = unicodedata.normalize("NFC", term)
+    return fold("".join(term.split()))
 
 
 def fold(stripped: str) -> str:

@@ -43,17 +43,28 @@ class LoadContext:
 
 
 def _read_csv(path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, str]]]:
-    lines = iter_lines(path)
-    header_line = next(lines, None)
-    if header_line is None:
-        return
-    header = next(csv.reader([header_line[1]], delimiter=delimiter))
-    header = [h.strip().lower() if h.isascii() else h.strip() for h in header]
-    for lineno, line in lines:
-        if not line.strip():
-            continue
-        row = next(csv.reader([line], delimiter=delimiter))
-        yield lineno, dict(zip(header, (c.strip() for c in row)))
+    """(line number, row dict) for each non-empty row; header names are stripped
+    (and lower-cased when ASCII). Errors name the file and line."""
+    from kmner.core.jsonl import open_text
+
+    fh = open_text(path)
+    with fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        try:
+            header = next(reader, None)
+            if header is None:
+                return
+            header = [h.strip().lower() if h.isascii() else h.strip() for h in header]
+            for row in reader:
+                if not row or not any(c.strip() for c in row):
+                    continue
+                yield reader.line_num, dict(zip(header, (c.strip() for c in row)))
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not valid UTF-8 ({exc.reason}); is it cp949? convert with "
+                             "iconv -f cp949 -t utf-8", path=str(path),
+                             line=reader.line_num + 1) from None
+        except csv.Error as exc:
+            raise InputError(f"bad CSV/TSV: {exc}", path=str(path), line=reader.line_num) from None
 
 
 def _require_columns(path: Path, row: dict, cols: tuple[str, ...]) -> None:

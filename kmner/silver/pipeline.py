@@ -16,11 +16,10 @@ from typing import Iterator
 
 from kmner.core.errors import InputError
 from kmner.core.jsonl import dumps
-from kmner.core.offsets import normalize
 from kmner.core.records import Record
 from kmner.gazetteer.boundaries import MorphIndex
 from kmner.gazetteer.compiled import CompiledGazetteer
-from kmner.gazetteer.matcher import Matcher
+from kmner.gazetteer.matcher import Matcher, fast_normalize
 from kmner.silver.checkpoint import ResumableOutput
 from kmner.silver.inputs import DocUnit, RecordUnit, Rejected, Unit, iter_units
 
@@ -94,7 +93,7 @@ class SilverProcessor:
         """The normalised text Kiwi must analyse, or None (no analysis needed).
         Stashes the normalisation on the unit for `process`."""
         if isinstance(unit, DocUnit):
-            unit.norm = normalize(unit.text)
+            unit.norm = fast_normalize(unit.text)
             return unit.norm.derived
         if isinstance(unit, RecordUnit):
             prep = unit.prep = self.m.prepare(unit.record.text)
