@@ -92,8 +92,10 @@ def make_terms(n: int, gaz, rng: random.Random) -> list[tuple[str, str]]:
     seen = {t for t, _ in terms}
     diseases = [s for s, t in terms if t == "Disease" and len(s) <= 8]
     bodies = [s for s, t in terms if t == "Body" and len(s) <= 6]
-    target_compounds = min(n // 5, 120_000)
-    while len(terms) < len(gaz) + target_compounds:
+    target_compounds = min(n // 5, 60_000)
+    attempts = 0
+    while len(terms) < len(gaz) + target_compounds and attempts < 20 * target_compounds:
+        attempts += 1
         if rng.random() < 0.5:
             t = (f"{rng.choice(MODIFIERS)} {rng.choice(diseases)}", "Disease")
         else:
