@@ -48,7 +48,7 @@ class MorphIndex:
     every offset, for tokens of a sentence analysed inside a longer document.
     """
 
-    __slots__ = ("tokens", "starts", "ends", "tags", "max_end")
+    __slots__ = ("tokens", "starts", "ends", "max_end")
 
     def __init__(self, tokens: Sequence, shift: int = 0) -> None:
         self.tokens = tokens
@@ -58,8 +58,15 @@ class MorphIndex:
         else:
             self.starts = [t.start for t in tokens]
             self.ends = [t.end for t in tokens]
-        self.tags = [t.tag for t in tokens]
         self.max_end = list(accumulate(self.ends, max))
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def tag(self, i: int) -> str:
+        """Tag of morpheme ``i`` (irregular variants such as VV-R reduced to VV);
+        read on demand because only morphemes next to a hit are ever asked."""
+        return base_tag(self.tokens[i].tag)
 
     def form(self, i: int) -> str:
         return self.tokens[i].form
@@ -100,9 +107,9 @@ def right_edge(text: str, idx: MorphIndex, end: int, n_syllables: int) -> str | 
     if _is_punct(ch):
         return "punct"
     i = idx.next_at(end)
-    if i >= len(idx.tags):
+    if i >= len(idx):
         return "end"
-    tag = base_tag(idx.tags[i])
+    tag = idx.tag(i)
     if tag[0] == "J":
         return "particle"
     if tag[0] == "E":
@@ -126,7 +133,7 @@ def check_hit(text: str, idx: MorphIndex, start: int, end: int, n_chars: int) ->
     inner = idx.covering(start, end)
     if not inner:
         return None
-    first_tag = base_tag(idx.tags[inner[0]])
+    first_tag = idx.tag(inner[0])
     if first_tag.startswith(CANNOT_START):
         return None
     if n_chars == 1:
@@ -136,11 +143,11 @@ def check_hit(text: str, idx: MorphIndex, start: int, end: int, n_chars: int) ->
             return None
         p = idx.previous(start)
         if p >= 0:
-            ptag = base_tag(idx.tags[p])
+            ptag = idx.tag(p)
             if ptag in ("NR", "SN") or (ptag == "MM" and idx.form(p) in NUMERAL_DETERMINERS):
                 return None
     elif n_chars == 2:
         for i in inner:
-            if idx.ends[i] > idx.starts[i] and base_tag(idx.tags[i]) not in SHORT_TERM_TAGS:
+            if idx.ends[i] > idx.starts[i] and idx.tag(i) not in SHORT_TERM_TAGS:
                 return None
     return right_edge(text, idx, end, n_chars)

@@ -104,6 +104,8 @@ class Matcher:
 
     def accept(self, text: str, candidates: Sequence[tuple[int, int, int]],
                index: MorphIndex) -> list[Hit]:
+        """Every candidate Kiwi agrees with (for inspection; ``select`` is what the
+        pipeline uses)."""
         lens = self.gaz.key_lens
         out = []
         for s, e, i in candidates:
@@ -117,12 +119,28 @@ class Matcher:
         an already chosen hit. Returned in text order."""
         lens = self.gaz.key_lens
         chosen: list[Hit] = []
-        taken: list[tuple[int, int]] = []
         for h in sorted(hits, key=lambda h: (-lens[h[2]], h[0])):
-            if all(h[1] <= a or b <= h[0] for a, b in taken):
+            if all(h[1] <= c[0] or c[1] <= h[0] for c in chosen):
                 chosen.append(h)
-                taken.append((h[0], h[1]))
         chosen.sort()
+        return chosen
+
+    def select(self, text: str, candidates: Sequence[tuple[int, int, int]],
+               index: MorphIndex) -> list[Hit]:
+        """``resolve(accept(...))`` without checking candidates that a longer
+        accepted hit already covers: same result, fewer Kiwi checks."""
+        lens = self.gaz.key_lens
+        if len(candidates) > 1:
+            candidates = sorted(candidates, key=lambda c: (-lens[c[2]], c[0]))
+        chosen: list[Hit] = []
+        for s, e, i in candidates:
+            if chosen and not all(e <= c[0] or c[1] <= s for c in chosen):
+                continue
+            rule = check_hit(text, index, s, e, lens[i])
+            if rule is not None:
+                chosen.append((s, e, i, rule))
+        if len(chosen) > 1:
+            chosen.sort()
         return chosen
 
     def to_entities(self, original: str, norm: OffsetMap | IdentityMap, hits: Iterable[Hit],
@@ -161,5 +179,5 @@ class Matcher:
                 yield []
                 continue
             index = MorphIndex(next(analysed))
-            hits = self.resolve(self.accept(p.text, p.candidates, index))
+            hits = self.select(p.text, p.candidates, index)
             yield self.to_entities(original, p.norm, hits)

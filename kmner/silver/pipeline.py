@@ -117,7 +117,7 @@ class SilverProcessor:
             ents = []
             if cands:
                 sent = derived[a:b]
-                hits = m.resolve(m.accept(sent, cands, MorphIndex(toks, a)))
+                hits = m.select(sent, cands, MorphIndex(toks, a))
                 ents = m.to_entities(doc, norm, [(s + a, e + a, i, r) for s, e, i, r in hits],
                                      shift=oa)
             out.append(Record(f"{unit.id_prefix}-{k}", doc[oa:ob], ents,
@@ -131,7 +131,7 @@ class SilverProcessor:
         if sentences is None:
             return rec.copy_with([])
         toks = [t for sent in sentences for t in sent]
-        hits = self.m.resolve(self.m.accept(prep.text, prep.candidates, MorphIndex(toks)))
+        hits = self.m.select(prep.text, prep.candidates, MorphIndex(toks))
         return rec.copy_with(self.m.to_entities(rec.text, prep.norm, hits))
 
     def process(self, units: Iterator[Unit], kiwi, batch_size: int = 1024
