@@ -184,3 +184,15 @@ def test_cli_run_and_stats(tmp_path, gaz_path):
     assert st["top_terms"]["Body"] == [["간", 1], ["위", 1]]
     res = runner.invoke(app, ["silver", "run", str(tmp_path / "nope.txt"), "-o", str(out)])
     assert res.exit_code != 0
+
+
+def test_bundled_default_gazetteer_is_used_without_option(tmp_path):
+    src = tmp_path / "d.txt"
+    src.write_text("두통과 기침이 있어 폐 검사를 했다.\n", encoding="utf-8")
+    summary = run_silver(SilverConfig(inputs=[str(src)], output=str(tmp_path / "o.jsonl")),
+                         progress=False)
+    assert summary.balanced()
+    (rec,) = load_records(tmp_path / "o.jsonl")
+    assert {(e.text, e.type) for e in rec.entities} == {("두통", "Disease"), ("기침", "Disease"),
+                                                         ("폐", "Body")}
+    assert all(e.meta["code"] for e in rec.entities if e.type == "Disease")
