@@ -57,6 +57,9 @@ def test_procedure_billing_qualifiers():
     assert "근막절개하 이물제거술" in out
     assert all("[" not in t and "봉침" not in t for t in out)
     assert cleaning.clean_procedure_name("관절경수술[1회]-기타") == ["관절경수술"]
+    # a variant that names a site is not a procedure (never Treatment "쇄골")
+    assert cleaning.clean_procedure_name("골절수술-쇄골") == ["골절수술"]
+    assert cleaning.clean_procedure_name("마약류 관리료-원료") == []
 
 
 @pytest.mark.parametrize("raw, expected", [

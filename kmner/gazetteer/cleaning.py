@@ -138,19 +138,29 @@ def is_elliptical(child: str, parent: str | None, body_terms: frozenset[str] = f
 _BILLING = re.compile(r"\s*\[[^\[\]]*\]\s*")
 
 
+# Words that end a procedure or test name. Fee-schedule variants that end in
+# anything else are sites, materials or billing conditions ("쇄골", "원료", "이하").
+PROCEDURE_HEADS = (
+    "술", "검사", "치료", "요법", "처치", "절제", "생검", "배양", "이식", "천자", "측정",
+    "시험", "촬영", "조영", "내시경", "마취", "수혈", "투석", "분만", "주사", "검진", "봉합",
+    "교정", "고정", "적출", "성형", "재건", "배액", "세척", "흡인", "삽관", "치환", "제거",
+    "정량", "정성", "도말", "판독", "분석", "증폭", "스캔", "초음파", "CT", "MRI",
+)
+
+
 def clean_procedure_name(name: str) -> list[str]:
     """Fee-schedule names: drop billing qualifiers in [...] and asides in (...);
-    "category - variant" gives the category and the specific variant (unless the
-    variant is just "기타"); "A, B" lists keep their last item."""
+    "category - variant" gives the category and the specific variant; "A, B"
+    lists keep their last item. Only parts that end like a procedure or test
+    name are kept (a variant "-쇄골" is a site, not a procedure)."""
     name = squash_spaces(_BILLING.sub(" ", name))
     name = squash_spaces(_BRACKETS.sub(" ", name))
     parts = [p for p in (squash_spaces(x) for x in name.split("-")) if p]
     out: list[str] = []
     for part in parts[:1] + parts[1:][-1:]:
         part = squash_spaces(part.split(",")[-1]).strip(" .-/")
-        if part.startswith(("기타", "그외", "그 외")):
-            continue
-        if part and has_hangul(part) and part not in out:
+        if (part and has_hangul(part) and part.endswith(PROCEDURE_HEADS)
+                and not part.startswith(("기타", "그외", "그 외")) and part not in out):
             out.append(part)
     return out
 

@@ -227,7 +227,7 @@ def load_procedures_json(path: Path, ctx: LoadContext) -> Iterator[Entry]:
         raw = item.get("name", key) if isinstance(item, dict) else key
         names = cleaning.clean_procedure_name(raw)
         if not names:
-            ctx.drop("nothing specific left after removing billing qualifiers", raw)
+            ctx.drop("no procedure or test name left (site, material or billing condition)", raw)
         code = item.get("code") if isinstance(item, dict) else None
         for n in names:
             yield Entry(n, type_, ctx.source, code, raw=raw)
