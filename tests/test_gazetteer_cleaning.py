@@ -51,6 +51,12 @@ def test_kcd_head_variants(term, head):
     assert cleaning.kcd_head_variant(term) == head
 
 
+def test_kcd_list_variants():
+    assert cleaning.kcd_list_variants("위염 및 십이지장염") == ["위염", "십이지장염"]
+    assert cleaning.kcd_list_variants("담배 및 니코틴") == []          # agents, not diseases
+    assert cleaning.kcd_list_variants("피부 및 피하조직의 국소감염") == []  # not a word list
+
+
 def test_procedure_billing_qualifiers():
     out = cleaning.clean_procedure_name("피부 및 피하조직, 근육내 이물제거술[봉침, 파편 등]-근막절개하 "
                                         "이물제거술")

@@ -91,6 +91,20 @@ def kcd_head_variant(term: str) -> str | None:
     return head
 
 
+_LIST_SPLIT = re.compile(r" (?:및|또는) ")
+
+
+def kcd_list_variants(term: str) -> list[str]:
+    """Items of a one-word-per-item list that are disease names on their own:
+    "위염 및 십이지장염" -> 위염, 십이지장염. Agents and sites in lists ("담배 및
+    니코틴") do not end like a disease and are not split off."""
+    parts = _LIST_SPLIT.split(term)
+    if len(parts) < 2 or any(" " in p for p in parts):
+        return []
+    return [p for p in parts if len(p) >= 2 and p not in GENERIC_HEADS
+            and p.endswith(DISEASE_HEADS)]
+
+
 def kcd_head(name: str) -> str:
     """The last word of a cleaned KCD name, e.g. "요스" in "상세불명의 요스"."""
     words = name.split()

@@ -119,8 +119,9 @@ def _kcd_entries(rows: Iterator[tuple[str, str, str]], ctx: LoadContext) -> Iter
         yield Entry(term, type_, ctx.source, code, (en,) if en else (), raw=ko)
         if ctx.options.get("head_variants", True):
             head = cleaning.kcd_head_variant(term)
-            if head and head.replace(" ", "") not in ctx.body_terms:
-                yield Entry(head, type_, ctx.source, code, (term,), raw=ko)
+            for variant in ([head] if head else []) + cleaning.kcd_list_variants(term):
+                if variant.replace(" ", "") not in ctx.body_terms:
+                    yield Entry(variant, type_, ctx.source, code, (term,), raw=ko)
 
 
 def load_kcd_csv(path: Path, ctx: LoadContext) -> Iterator[Entry]:
