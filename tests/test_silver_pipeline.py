@@ -196,3 +196,36 @@ def test_bundled_default_gazetteer_is_used_without_option(tmp_path):
     assert {(e.text, e.type) for e in rec.entities} == {("두통", "Disease"), ("기침", "Disease"),
                                                          ("폐", "Body")}
     assert all(e.meta["code"] for e in rec.entities if e.type == "Disease")
+
+
+def test_resume_refuses_changed_inputs_and_cli_reports_errors_in_one_line(tmp_path, gaz_path,
+                                                                         monkeypatch, capsys):
+    import kmner.silver.pipeline as pipeline
+    from kmner.cli import main
+
+    src = tmp_path / "n.txt"
+    src.write_text("간 기능이 떨어졌다.\n" * 30, encoding="utf-8")
+    cfg = SilverConfig(inputs=[str(src)], output=str(tmp_path / "o.jsonl"),
+                       gazetteer=str(gaz_path), checkpoint_every=5)
+    real = pipeline.SilverProcessor.doc_records
+
+    def stop_at_12(self, unit, sentences):
+        if unit.line == 12:
+            raise KeyboardInterrupt
+        return real(self, unit, sentences)
+
+    monkeypatch.setattr(pipeline.SilverProcessor, "doc_records", stop_at_12)
+    with pytest.raises(KeyboardInterrupt):
+        run_silver(cfg, progress=False)
+    monkeypatch.setattr(pipeline.SilverProcessor, "doc_records", real)
+    src.write_text("위가 아프다.\n" * 31, encoding="utf-8")
+    with pytest.raises(InputError, match="inputs changed"):
+        run_silver(cfg, resume=True, progress=False)
+    binary = tmp_path / "b.txt"
+    binary.write_bytes(b"\x00\x01\x02")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["silver", "run", str(binary), "-o", str(tmp_path / "x.jsonl"), "-g", str(gaz_path)])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "binary" in last and str(binary) in last

@@ -260,4 +260,4 @@ def _progress_bar(enabled: bool, initial: int):
     from tqdm import tqdm
 
     return tqdm(total=None, initial=initial, unit=" records", desc="silver",
-                mininterval=0.5, dynamic_ncols=True)
+                mininterval=0.5, dynamic_ncols=True, disable=None)  # None: off when not a TTY
