@@ -8,6 +8,7 @@ that input count == output count + rejected count always holds.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import tempfile
@@ -75,6 +76,15 @@ def iter_lines(path: str | os.PathLike, encoding: str = "utf-8") -> Iterator[tup
                 yield lineno, line.rstrip("\r\n")
     except (gzip.BadGzipFile, EOFError) as exc:
         raise InputError(f"broken gzip stream: {exc}", path=str(p)) from None
+
+
+def open_text(path: str | os.PathLike) -> TextIO:
+    """A UTF-8 (optionally gzip) text handle for readers such as ``csv`` that need a
+    file object; a BOM is dropped. Prefer iter_lines where exact error lines matter."""
+    p = Path(path)
+    gzipped = _check_file(p)
+    raw = gzip.open(p, "rb") if gzipped else open(p, "rb")
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
 
 
 def read_text(path: str | os.PathLike) -> str:
