@@ -85,6 +85,7 @@ def test_label_map_renames_and_drops_with_counts():
     assert [(e.type, e.text) for e in out.entities] == [("Disease", "두통")]
     assert counts == {"Symptom->Disease": 1, "X->(dropped)": 1}
     assert LabelMap.parse("kbmc").mapping == {"Symptom": "Disease"}
+    assert LabelMap.parse("kbmc,Treatment=").mapping == {"Symptom": "Disease", "Treatment": None}
 
 
 def test_nfd_hangul_and_zero_width_map_back_exactly():

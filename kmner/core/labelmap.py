@@ -29,7 +29,8 @@ class LabelMap:
 
     @classmethod
     def parse(cls, spec: str | Mapping[str, str | None] | None) -> "LabelMap":
-        """Accept a preset name, ``"A=B,C="``, a YAML/JSON file path, or a dict."""
+        """Accept a preset name, ``"A=B,C="`` (presets may be mixed in, as in
+        ``"kbmc,Treatment="``), a YAML/JSON file path, or a dict."""
         if spec is None or spec == "":
             return cls({})
         if isinstance(spec, Mapping):
@@ -48,6 +49,9 @@ class LabelMap:
         for part in spec.split(","):
             part = part.strip()
             if not part:
+                continue
+            if part in PRESETS:
+                mapping.update(PRESETS[part])
                 continue
             if "=" not in part:
                 raise ConfigError(
