@@ -40,7 +40,7 @@ def _register_stages() -> None:
     for module in (gazetteer_cli, silver_cli):
         module.register(app)
     for name in ("kmner.data.cli", "kmner.labelstudio.cli", "kmner.evaluation.cli",
-                 "kmner.training.cli"):
+                 "kmner.training.cli", "kmner.demo_cli"):
         try:
             module = __import__(name, fromlist=["register"])
         except ModuleNotFoundError as exc:

