@@ -21,9 +21,7 @@ def register(app: typer.Typer) -> None:
         epochs: int = typer.Option(8, "--epochs", help="Phase 1 training epochs."),
         seed: int = typer.Option(0, "--seed"),
     ) -> None:
-        """Run the whole chain on bundled data: gazetteer, silver, silver scored against
-        the bundled gold, a Label Studio task file, and Phase 1 LoRA with a before/after
-        report."""
+        """Run the whole chain on bundled data: gazetteer, silver, silver scored against the bundled gold, a Label Studio task file, Phase 1 LoRA and its before/after report."""
         from kmner.demo import DemoConfig, run_demo
 
         run_demo(DemoConfig(output_dir=str(output), train=train,
