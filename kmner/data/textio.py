@@ -70,3 +70,13 @@ def iter_blocks(path: str | os.PathLike, encoding: str = "utf-8"
 def default_id(path: str | os.PathLike, index: int) -> str:
     """Id for record ``index`` of a file that names none: ``<file stem>-00042``."""
     return f"{Path(path).name.split('.')[0]}-{index:05d}"
+
+
+def has_line_break(rec, src: str, report, fmt: str) -> bool:
+    """Line-per-token formats cannot carry a text with line breaks: report the record
+    (nothing is dropped silently) and tell the writer to skip it."""
+    if "\n" in rec.text or "\r" in rec.text:
+        report.fail(InputError(f"text contains a line break, which {fmt} cannot carry",
+                               path=src, record_id=rec.id))
+        return True
+    return False

@@ -22,7 +22,7 @@ from kmner.core.labelmap import LabelMap
 from kmner.core.records import Record
 from kmner.evaluation.bootstrap import Interval, bootstrap_ci, per_type_cis
 from kmner.evaluation.evaluate import (METRICS_FORMAT, Evaluation, EvaluationConfig, evaluate,
-                                       scores_from_table, write_evaluation)
+                                       resolve_config, scores_from_table, write_evaluation)
 from kmner.evaluation.scoring import Scores
 from kmner.evaluation.significance import (PairedTest, adequacy_warnings, paired_arrays,
                                            paired_tests)
@@ -195,14 +195,8 @@ def compare_to_dir(gold: Sequence[Record], preds: dict[str, list[Record]],
                    allow_new_types: bool | None = None) -> Comparison:
     """Evaluate each prediction set (first = baseline) against ``gold``, write each
     full report under ``out_dir/systems/<name>/`` and the comparison into ``out_dir``."""
-    import dataclasses
-
-    config = dataclasses.replace(config) if config else EvaluationConfig()
-    if allow_new_types is not None:
-        config.allow_new_types = allow_new_types
-    if label_map is not None:
-        config.label_map = label_map.mapping if isinstance(label_map, LabelMap) else label_map
-    config.seed = seed
+    config = resolve_config(config, label_map=label_map, seed=seed,
+                            allow_new_types=allow_new_types)
     systems = []
     out = Path(out_dir)
     for name, pred in preds.items():

@@ -315,6 +315,18 @@ def write_evaluation(ev: Evaluation, out_dir: str | os.PathLike, *,
     return paths
 
 
+def resolve_config(config: EvaluationConfig | None, *, label_map, seed: int,
+                   allow_new_types: bool | None) -> EvaluationConfig:
+    """A copy of ``config`` (or the defaults) with the call's explicit overrides."""
+    config = dataclasses.replace(config) if config else EvaluationConfig()
+    if allow_new_types is not None:
+        config.allow_new_types = allow_new_types
+    if label_map is not None:
+        config.label_map = label_map.mapping if isinstance(label_map, LabelMap) else label_map
+    config.seed = seed
+    return config
+
+
 def evaluate_to_dir(gold: Sequence[Record], pred: Sequence[Record],
                     out_dir: str | os.PathLike, *, label_map: Any = None, seed: int = 0,
                     config: EvaluationConfig | None = None, title: str | None = None,
@@ -323,12 +335,8 @@ def evaluate_to_dir(gold: Sequence[Record], pred: Sequence[Record],
     """Evaluate and write the three report artefacts (plus run.yaml). ``label_map``,
     ``seed`` and ``allow_new_types`` override the same fields of ``config`` (which
     is not modified)."""
-    config = dataclasses.replace(config) if config else EvaluationConfig()
-    if allow_new_types is not None:
-        config.allow_new_types = allow_new_types
-    if label_map is not None:
-        config.label_map = label_map.mapping if isinstance(label_map, LabelMap) else label_map
-    config.seed = seed
+    config = resolve_config(config, label_map=label_map, seed=seed,
+                            allow_new_types=allow_new_types)
     ev = evaluate(gold, pred, config, title=title, gold_name=gold_name, pred_name=pred_name)
     write_evaluation(ev, out_dir)
     return ev

@@ -23,7 +23,7 @@ from kmner.core.jsonl import atomic_write
 from kmner.core.records import Record, make_entity
 from kmner.data.report import Report
 from kmner.data.tags import TagError, decode_tags, encode_tags
-from kmner.data.textio import (check_not_empty, default_id, iter_blocks, join_tokens,
+from kmner.data.textio import (has_line_break, check_not_empty, default_id, iter_blocks, join_tokens,
                                locate_tokens)
 from kmner.data.tokens import Unaligned, whitespace_token_spans
 
@@ -151,9 +151,7 @@ def write_charmask(path: str | os.PathLike, records: Iterable[Record], *,
     n = 0
     with atomic_write(path) as fh:
         for rec in records:
-            if "\n" in rec.text or "\r" in rec.text:
-                report.fail(InputError("text contains a line break, which this format cannot "
-                                       "carry", path=src, record_id=rec.id))
+            if has_line_break(rec, src, report, "this format"):
                 continue
             lines = _record_lines(rec, src, report, unaligned)
             if lines is None:

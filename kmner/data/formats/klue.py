@@ -13,7 +13,7 @@ from kmner.core.jsonl import atomic_write
 from kmner.core.records import Record
 from kmner.data.report import Report
 from kmner.data.tags import TagError, decode_tags, encode_tags
-from kmner.data.textio import check_not_empty, default_id, iter_blocks
+from kmner.data.textio import has_line_break, check_not_empty, default_id, iter_blocks
 from kmner.data.tokens import spans_to_entities
 
 
@@ -83,9 +83,7 @@ def write_klue(path: str | os.PathLike, records: Iterable[Record], *,
     n = 0
     with atomic_write(path) as fh:
         for rec in records:
-            if "\n" in rec.text or "\r" in rec.text:
-                report.fail(InputError("text contains a line break, which a character-per-"
-                                       "line file cannot carry", path=src, record_id=rec.id))
+            if has_line_break(rec, src, report, "a character-per-line file"):
                 continue
             ents = rec.sorted_entities()
             clash = next((b for a, b in zip(ents, ents[1:]) if a.overlaps(b)), None)
