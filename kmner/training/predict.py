@@ -37,11 +37,13 @@ def _windows(n_tokens: int, size: int, overlap: int) -> list[tuple[int, int]]:
         start += step
 
 
-def _dedupe(spans: list[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
-    """Chunks overlap: keep the best-scored span of each type where spans collide."""
+def _dedupe(spans: list[tuple[int, int, str, float]], flat: bool = True
+            ) -> list[tuple[int, int, str, float]]:
+    """Keep the best-scored span where spans collide (chunks overlap, and GLiNER2
+    scores every type separately): across all types when ``flat``, else per type."""
     kept: list[tuple[int, int, str, float]] = []
-    for s, e, t, c in sorted(spans, key=lambda x: -x[3]):
-        if any(t == kt and s < ke and ks < e for ks, ke, kt, _ in kept):
+    for s, e, t, c in sorted(spans, key=lambda x: (-x[3], x[0], x[1], x[2])):
+        if any((flat or t == kt) and s < ke and ks < e for ks, ke, kt, _ in kept):
             continue
         kept.append((s, e, t, c))
     return sorted(kept)
@@ -51,9 +53,11 @@ def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
                     types: dict[str, str] | Sequence[str] | None = None,
                     threshold: float | None = None, thresholds: dict[str, float] | None = None,
                     batch_size: int = 16, chunk_words: int = 200, chunk_overlap: int = 32,
-                    progress: bool = False, stats: PredictStats | None = None) -> list[Record]:
+                    progress: bool = False, stats: PredictStats | None = None,
+                    flat: bool = True) -> list[Record]:
     """One output record per input record (same id and text) with predicted entities;
-    each entity's ``meta.score`` is the model's confidence."""
+    each entity's ``meta.score`` is the model's confidence. ``flat`` (the KBMC
+    scheme) keeps non-overlapping spans, the most confident first."""
     import time
 
     t0 = time.time()
@@ -115,7 +119,7 @@ def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
 
     out = []
     for r, spans in zip(records, found):
-        ents = [make_entity(r.text, s, e, t, {"score": round(c, 4)}) for s, e, t, c in _dedupe(spans)]
+        ents = [make_entity(r.text, s, e, t, {"score": round(c, 4)}) for s, e, t, c in _dedupe(spans, flat)]
         out.append(Record(r.id, r.text, ents))
     stats.records += len(records)
     stats.seconds += time.time() - t0
