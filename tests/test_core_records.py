@@ -122,3 +122,18 @@ def test_offset_maps_always_map_back_to_a_covering_span(text, data):
     renorm = "".join(unicodedata.normalize("NFC", "".join(
         c for c in original_piece if c not in ZERO_WIDTH)).split())
     assert renorm == chain.derived[s:e]
+
+
+def test_atomic_write_respects_umask(tmp_path):
+    import os
+    import stat
+
+    from kmner.core.jsonl import write_json
+
+    old = os.umask(0o022)
+    try:
+        write_json(tmp_path / "x.json", {"a": 1})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "x.json").stat().st_mode) == 0o644
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

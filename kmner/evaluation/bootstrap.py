@@ -7,7 +7,7 @@ sum of integer arrays."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -36,8 +36,9 @@ class Interval:
 
 def sentence_counts(per_sentence: Sequence[dict[str, PRF]], type_: str | None = None
                     ) -> np.ndarray:
-    """(n_sentences, 3) array of tp, fp, fn, for one type or all types."""
-    arr = np.zeros((len(per_sentence), 3), dtype=np.int64)
+    """(n_sentences, 3) array of tp, fp, fn, for one type or all types (float,
+    because the partial match mode gives half credit)."""
+    arr = np.zeros((len(per_sentence), 3), dtype=float)
     for i, sent in enumerate(per_sentence):
         for t, c in sent.items():
             if type_ is None or t == type_:
@@ -77,3 +78,14 @@ def bootstrap_ci(per_sentence: Sequence[dict[str, PRF]], *, metric: Metric = "f1
     alpha = (1 - confidence) / 2
     low, high = np.quantile(vals, [alpha, 1 - alpha])
     return Interval(value, float(low), float(high), confidence, n_resamples, seed)
+
+
+def per_type_cis(per_sentence: Sequence[dict[str, PRF]], types: Iterable[str] | None = None,
+                 *, metric: Metric = "f1", n_resamples: int = 1000, seed: int = 0,
+                 confidence: float = 0.95) -> dict[str, Interval]:
+    """One bootstrap interval per type, each drawn with the same seed so the
+    resampled sentence sets are identical across types."""
+    if types is None:
+        types = sorted({t for sent in per_sentence for t in sent})
+    return {t: bootstrap_ci(per_sentence, metric=metric, type_=t, n_resamples=n_resamples,
+                            seed=seed, confidence=confidence) for t in types}

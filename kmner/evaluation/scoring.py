@@ -1,5 +1,6 @@
 """Strict entity-level scoring: a prediction counts only with exact start, end and
-type. This is the headline figure and equals seqeval's entity F1 on aligned BIO."""
+type. This is the headline figure and equals seqeval's entity F1 on aligned BIO
+(tested in tests/test_evaluation_seqeval.py). Lenient modes live in matching.py."""
 
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ from typing import Iterable, Sequence
 
 from kmner.core.errors import InputError
 from kmner.core.labelmap import LabelMap
-from kmner.core.records import Record
+from kmner.core.records import Entity, Record
 
 
 @dataclass
 class PRF:
-    """Counts for one type (or all), with derived precision, recall and F1."""
+    """Counts for one type (or all), with derived precision, recall and F1.
 
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
+    Counts are integers except in the ``partial`` match mode, where a partly
+    overlapping span earns half a true positive (SemEval-2013 style)."""
+
+    tp: float = 0
+    fp: float = 0
+    fn: float = 0
 
     @property
     def precision(self) -> float:
@@ -56,18 +60,43 @@ class Scores:
     per_type: dict[str, PRF]
     per_sentence: list[dict[str, PRF]] = field(default_factory=list)
     label_map_counts: dict[str, int] = field(default_factory=dict)
+    sentence_ids: list = field(default_factory=list)
+    mode: str = "strict"
+
+    def _macro(self, metric: str) -> float:
+        # Macro averages run over every type seen on either side, so a type the
+        # system never predicts still pulls the average down.
+        vals = [getattr(p, metric) for p in self.per_type.values()]
+        return sum(vals) / len(vals) if vals else 0.0
 
     @property
     def macro_f1(self) -> float:
-        vals = [p.f1 for p in self.per_type.values()]
-        return sum(vals) / len(vals) if vals else 0.0
+        return self._macro("f1")
+
+    @property
+    def macro_precision(self) -> float:
+        return self._macro("precision")
+
+    @property
+    def macro_recall(self) -> float:
+        return self._macro("recall")
+
+    @property
+    def recognition_rate(self) -> float:
+        """Entity recall on its own: the share of gold entities found exactly.
+        The project plan states its success criteria in these terms."""
+        return self.micro.recall
 
     @property
     def n_sentences(self) -> int:
         return len(self.per_sentence)
 
     def to_dict(self) -> dict:
-        return {"micro": self.micro.to_dict(), "macro_f1": self.macro_f1,
+        return {"mode": self.mode, "micro": self.micro.to_dict(),
+                "macro": {"precision": self.macro_precision, "recall": self.macro_recall,
+                          "f1": self.macro_f1},
+                "macro_f1": self.macro_f1,
+                "recognition_rate": self.recognition_rate,
                 "per_type": {t: p.to_dict() for t, p in sorted(self.per_type.items())},
                 "n_sentences": self.n_sentences,
                 "label_map_counts": dict(self.label_map_counts)}
@@ -103,37 +132,52 @@ def align_records(gold: Iterable[Record], pred: Iterable[Record], *,
     return pairs
 
 
-def score_pairs(pairs: Sequence[tuple[Record, Record]]) -> Scores:
+def strict_sentence_counts(gold: Sequence[Entity], pred: Sequence[Entity]
+                           ) -> dict[str, PRF]:
+    """Per-type counts for one sentence under exact (start, end, type) matching.
+    A duplicated prediction of the same span matches at most once."""
+    gold_keys = Counter(e.key for e in gold)
+    pred_keys = Counter(e.key for e in pred)
+    sent: dict[str, PRF] = {}
+    for key in gold_keys.keys() | pred_keys.keys():
+        hit = min(gold_keys[key], pred_keys[key])
+        c = sent.setdefault(key[2], PRF())
+        c.tp += hit
+        c.fn += gold_keys[key] - hit
+        c.fp += pred_keys[key] - hit
+    return sent
+
+
+def score_pairs(pairs: Sequence[tuple[Record, Record]], mode: str = "strict") -> Scores:
+    """Scores of aligned (gold, pred) pairs under one match mode (see matching.py)."""
+    if mode == "strict":
+        count = strict_sentence_counts
+    else:
+        from kmner.evaluation.matching import sentence_counter
+
+        count = sentence_counter(mode)
     micro = PRF()
     per_type: dict[str, PRF] = {}
     per_sentence: list[dict[str, PRF]] = []
     for g, p in pairs:
-        gold_keys = Counter(e.key for e in g.entities)
-        pred_keys = Counter(e.key for e in p.entities)
-        sent: dict[str, PRF] = {}
-        for key in gold_keys.keys() | pred_keys.keys():
-            t = key[2]
-            hit = min(gold_keys[key], pred_keys[key])
-            c = sent.setdefault(t, PRF())
-            c.tp += hit
-            c.fn += gold_keys[key] - hit
-            c.fp += pred_keys[key] - hit
+        sent = count(g.entities, p.entities)
         for t, c in sent.items():
             per_type.setdefault(t, PRF()).add(c)
             micro.add(c)
         per_sentence.append(sent)
-    return Scores(micro, per_type, per_sentence)
+    return Scores(micro, per_type, per_sentence, sentence_ids=[g.id for g, _ in pairs],
+                  mode=mode)
 
 
 def score_records(gold: Iterable[Record], pred: Iterable[Record], *,
-                  label_map: LabelMap | None = None) -> Scores:
-    """Strict scores of ``pred`` against ``gold`` (paired by id), after an optional
-    label map applied to both sides and reported."""
+                  label_map: LabelMap | None = None, mode: str = "strict") -> Scores:
+    """Scores of ``pred`` against ``gold`` (paired by id), after an optional label
+    map applied to both sides and reported. ``mode`` defaults to strict matching."""
     counts: Counter = Counter()
     gold, pred = list(gold), list(pred)
     if label_map:
         gold = label_map.apply(gold, counts)
         pred = label_map.apply(pred, counts)
-    scores = score_pairs(align_records(gold, pred))
+    scores = score_pairs(align_records(gold, pred), mode)
     scores.label_map_counts = dict(counts)
     return scores
