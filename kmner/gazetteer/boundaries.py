@@ -1,0 +1,143 @@
+"""Does Kiwi's morphology agree with a dictionary hit?
+
+A hit ``[start, end)`` on a text is accepted only when:
+
+* neither edge falls inside a morpheme (간 in 간호사, 당뇨병 across 당뇨 병원);
+* the first morpheme of the hit is not a particle, ending, copula or suffix;
+* short terms (one or two syllables) consist of nominal morphemes only, so verbs,
+  adverbs and noun+particle readings do not count (간 = 가+ㄴ, 설사 as "even if",
+  감기 = 감+기, 비만 = 비+만, 위해 = 위하+어);
+* a single syllable is a whole noun morpheme that starts a word and does not follow
+  a numeral (두 배, 열 명);
+* what follows is a particle, ending, copula, suffix, punctuation, space or the end
+  of the text, or, for terms of two or more syllables, another noun (폐암환자).
+
+Each accepted hit gets the name of the rule that accepted its right edge, which is
+recorded as provenance.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from bisect import bisect_left
+from itertools import accumulate
+from typing import Sequence
+
+# Tag families (Kiwi/Sejong tags; irregular variants such as VV-R reduce to VV).
+NOMINAL = frozenset({"NNG", "NNP", "NNB", "NR", "NP", "XR", "XPN", "XSN", "SL", "SH", "SN",
+                     "W_SERIAL"})
+SHORT_TERM_TAGS = frozenset({"NNG", "NNP", "XR", "XPN", "XSN", "SL", "SH", "SN"})
+SINGLE_SYLLABLE_TAGS = frozenset({"NNG", "NNP"})
+NOUN_LIKE_NEXT = frozenset({"NNG", "NNP", "NNB", "NR", "NP", "SL", "SH", "SN", "XR",
+                            "W_SERIAL"})
+CANNOT_START = ("J", "E", "VCP", "VCN", "XSN", "XSV", "XSA", "XSM")
+NUMERAL_DETERMINERS = frozenset({
+    "한", "두", "세", "석", "서", "네", "넉", "너", "다섯", "여섯", "일곱", "여덟", "아홉",
+    "열", "스무", "몇", "여러", "수십", "수백", "몇몇"})
+
+
+def base_tag(tag: str) -> str:
+    return tag.split("-", 1)[0]
+
+
+class MorphIndex:
+    """Kiwi tokens of one text as sorted parallel lists, for O(log n) edge checks.
+
+    ``tokens`` are objects with ``start``, ``end`` (or ``len``), ``tag`` and
+    ``form``, in Kiwi's order (sorted by start). ``shift`` is subtracted from
+    every offset, for tokens of a sentence analysed inside a longer document.
+    """
+
+    __slots__ = ("starts", "ends", "tags", "forms", "max_end")
+
+    def __init__(self, tokens: Sequence, shift: int = 0) -> None:
+        self.starts = [t.start - shift for t in tokens]
+        self.ends = [t.end - shift for t in tokens]
+        self.tags = [t.tag for t in tokens]
+        self.forms = [t.form for t in tokens]
+        self.max_end = list(accumulate(self.ends, max))
+
+    @classmethod
+    def from_morphs(cls, morphs: Sequence) -> "MorphIndex":
+        return cls(morphs)
+
+    def inside(self, pos: int) -> bool:
+        """True if some non-empty morpheme starts before ``pos`` and ends after it."""
+        i = bisect_left(self.starts, pos) - 1
+        return i >= 0 and self.max_end[i] > pos
+
+    def covering(self, start: int, end: int) -> range:
+        """Indices of the morphemes that lie within ``[start, end)`` (zero-length
+        ones at ``end`` excluded)."""
+        return range(bisect_left(self.starts, start), bisect_left(self.starts, end))
+
+    def next_at(self, pos: int) -> int:
+        """Index of the first morpheme starting at or after ``pos`` (may be len)."""
+        return bisect_left(self.starts, pos)
+
+    def previous(self, pos: int) -> int:
+        """Index of the last non-empty morpheme ending at or before ``pos``, or -1."""
+        i = bisect_left(self.starts, pos) - 1
+        while i >= 0 and (self.ends[i] > pos or self.ends[i] == self.starts[i]):
+            i -= 1
+        return i
+
+
+def _is_punct(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "PS"
+
+
+def right_edge(text: str, idx: MorphIndex, end: int, n_syllables: int) -> str | None:
+    """Name of the rule that accepts what follows ``end``, or None."""
+    if end >= len(text):
+        return "end"
+    ch = text[end]
+    if ch.isspace():
+        return "space"
+    if _is_punct(ch):
+        return "punct"
+    i = idx.next_at(end)
+    if i >= len(idx.tags):
+        return "end"
+    tag = base_tag(idx.tags[i])
+    if tag[0] == "J":
+        return "particle"
+    if tag[0] == "E":
+        return "ending"
+    if tag in ("VCP", "VCN"):
+        return "copula"
+    if tag.startswith("XS"):
+        return "suffix"
+    if tag[0] == "S" and tag not in ("SL", "SH", "SN"):
+        return "punct"
+    if n_syllables >= 2 and tag in NOUN_LIKE_NEXT:
+        return "noun"
+    return None
+
+
+def check_hit(text: str, idx: MorphIndex, start: int, end: int, n_chars: int) -> str | None:
+    """The accepting rule for hit ``[start, end)`` of a term with ``n_chars``
+    characters (spaces excluded), or None when Kiwi disagrees."""
+    if idx.inside(start) or idx.inside(end):
+        return None
+    inner = idx.covering(start, end)
+    if not inner:
+        return None
+    first_tag = base_tag(idx.tags[inner[0]])
+    if first_tag.startswith(CANNOT_START):
+        return None
+    if n_chars == 1:
+        if len(inner) != 1 or first_tag not in SINGLE_SYLLABLE_TAGS:
+            return None
+        if start > 0 and not (text[start - 1].isspace() or _is_punct(text[start - 1])):
+            return None
+        p = idx.previous(start)
+        if p >= 0:
+            ptag = base_tag(idx.tags[p])
+            if ptag in ("NR", "SN") or (ptag == "MM" and idx.forms[p] in NUMERAL_DETERMINERS):
+                return None
+    elif n_chars == 2:
+        for i in inner:
+            if idx.ends[i] > idx.starts[i] and base_tag(idx.tags[i]) not in SHORT_TERM_TAGS:
+                return None
+    return right_edge(text, idx, end, n_chars)

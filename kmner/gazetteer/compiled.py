@@ -1,0 +1,139 @@
+"""A compiled gazetteer: one file with the Aho-Corasick automaton over match keys,
+the per-term metadata and a content hash.
+
+The file is a pickle (fast to load: the automaton unpickles in C). Only load
+gazetteer files you built or trust, as with any pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import time
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kmner.core.errors import InputError
+from kmner.core.jsonl import atomic_write
+from kmner.gazetteer.build import MergedTerm
+from kmner.gazetteer.keys import match_key
+
+FORMAT = "kmner-gazetteer/1"
+
+
+@dataclass
+class CompiledGazetteer:
+    """Columnar term table plus its automaton. Term ``i`` has match key length
+    ``key_lens[i]``; the automaton maps each key to ``i``."""
+
+    automaton: Any
+    surfaces: list[str]
+    types: list[str]
+    key_lens: array
+    sources: list[str]           # "kcd|kcd_chapter_r"
+    codes: list[str]             # "kcd:C16|..."
+    alt_types: dict[int, str] = field(default_factory=dict)  # id -> "Body|Treatment"
+    info: dict[str, Any] = field(default_factory=dict)      # name, hash, report, config
+
+    @property
+    def content_hash(self) -> str:
+        return self.info.get("content_hash", "")
+
+    def __len__(self) -> int:
+        return len(self.surfaces)
+
+    def entry(self, i: int) -> dict[str, Any]:
+        out = {"term": self.surfaces[i], "type": self.types[i],
+               "source": self.sources[i], "code": self.codes[i] or None}
+        if i in self.alt_types:
+            out["ambiguous"] = self.alt_types[i].split("|")
+        return out
+
+    def lookup(self, term: str) -> dict[str, Any] | None:
+        """The entry whose match key equals that of ``term``, if any."""
+        key = match_key(term)
+        if not key or key not in self.automaton:
+            return None
+        return self.entry(self.automaton.get(key))
+
+    def save(self, path: str | Path) -> None:
+        payload = {"format": FORMAT, "info": self.info, "automaton": self.automaton,
+                   "surfaces": self.surfaces, "types": self.types,
+                   "key_lens": self.key_lens, "sources": self.sources, "codes": self.codes,
+                   "alt_types": self.alt_types}
+        with atomic_write(path, "wb") as fh:
+            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "CompiledGazetteer":
+        p = Path(path)
+        if not p.exists():
+            raise InputError("gazetteer file not found; build one with `kmner gazetteer "
+                             "build CONFIG -o FILE`", path=str(p))
+        t0 = time.perf_counter()
+        try:
+            with open(p, "rb") as fh:
+                payload = pickle.load(fh)
+        except Exception as exc:  # unpickling raises many kinds
+            raise InputError(f"not a kmner gazetteer file ({type(exc).__name__}: {exc})",
+                             path=str(p)) from None
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+            raise InputError(f"not a {FORMAT} file", path=str(p))
+        payload.pop("format")
+        gaz = cls(**payload)
+        gaz.info["load_seconds"] = round(time.perf_counter() - t0, 4)
+        gaz.info["path"] = str(p)
+        return gaz
+
+
+def content_hash(merged: dict[str, MergedTerm]) -> str:
+    h = hashlib.sha256()
+    for key in sorted(merged):
+        m = merged[key]
+        h.update(json.dumps([key, m.surface, m.type, m.sources, m.codes, m.alt_types],
+                            ensure_ascii=False).encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def compile_terms(merged: dict[str, MergedTerm], info: dict[str, Any] | None = None
+                  ) -> CompiledGazetteer:
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+    surfaces, types, sources, codes = [], [], [], []
+    key_lens = array("H")
+    alt: dict[int, str] = {}
+    type_names: dict[str, str] = {}
+    for i, (key, m) in enumerate(sorted(merged.items())):
+        automaton.add_word(key, i)
+        surfaces.append(m.surface)
+        types.append(type_names.setdefault(m.type, m.type))  # share the str objects
+        key_lens.append(len(key))
+        sources.append("|".join(m.sources))
+        codes.append("|".join(m.codes))
+        if m.alt_types:
+            alt[i] = "|".join(m.alt_types)
+    automaton.make_automaton()
+    info = dict(info or {})
+    info["content_hash"] = content_hash(merged)
+    info["n_terms"] = len(surfaces)
+    return CompiledGazetteer(automaton, surfaces, types, key_lens, sources, codes, alt, info)
+
+
+def build_gazetteer(cfg) -> CompiledGazetteer:
+    """Load, clean, merge and compile the sources named by a GazetteerConfig."""
+    from kmner.core.runinfo import to_mapping
+    from kmner.gazetteer.build import build_terms
+
+    t0 = time.perf_counter()
+    merged, report = build_terms(cfg)
+    gaz = compile_terms(merged, {"name": cfg.name, "report": report.to_dict(),
+                                 "config": to_mapping(cfg),
+                                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+    gaz.info["build_seconds"] = round(time.perf_counter() - t0, 3)
+    return gaz
+

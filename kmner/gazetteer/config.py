@@ -1,0 +1,95 @@
+"""The gazetteer build config: which sources, which types, what to do when one
+surface form gets two types. Saved inside every compiled gazetteer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kmner.core.errors import ConfigError
+from kmner.core.runinfo import from_mapping, load_mapping
+
+CONFLICT_POLICIES = ("priority", "drop")
+
+
+@dataclass
+class SourceConfig:
+    """One dictionary source.
+
+    path: file, relative to the config file (``${VAR}`` and ``~`` are expanded).
+    type: entity type given to every entry (a term table's own ``type`` column wins).
+    name: provenance label written into each entity's meta (default: file stem).
+    format: loader name (kcd_csv, kcd_json, anatomy_tsv, hira_drugs, synonym_json,
+        name_list_json, procedures_json, biomarkers_json, term_list, term_table);
+        guessed from the file name when left out.
+    options: loader options, e.g. ``exclude_code_prefixes`` for KCD.
+    optional: when true a missing file is reported and skipped instead of failing.
+    """
+
+    path: str
+    type: str | None = None
+    name: str | None = None
+    format: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    optional: bool = False
+
+
+@dataclass
+class GazetteerConfig:
+    """How to build one compiled gazetteer.
+
+    name: label stored in the compiled file.
+    sources: the dictionary sources (see SourceConfig).
+    conflicts: what to do when one surface has two types: ``priority`` keeps the
+        type that comes first in ``type_priority`` and flags the entity as ambiguous
+        in its meta; ``drop`` leaves such surfaces out. Either way they are counted
+        and listed in the build report.
+    type_priority: order used by the ``priority`` policy; unlisted types come last.
+    min_chars / max_chars: surface length bounds (without spaces).
+    exclude_terms: surfaces never to match (stop list).
+    """
+
+    name: str = "gazetteer"
+    sources: list[SourceConfig] = field(default_factory=list)
+    conflicts: str = "priority"
+    type_priority: list[str] = field(default_factory=lambda: ["Disease", "Treatment", "Body"])
+    min_chars: int = 1
+    max_chars: int = 40
+    exclude_terms: list[str] = field(default_factory=list)
+    base_dir: str = "."
+
+    def __post_init__(self) -> None:
+        if self.conflicts not in CONFLICT_POLICIES:
+            raise ConfigError(f"conflicts must be one of {', '.join(CONFLICT_POLICIES)}, "
+                              f"got {self.conflicts!r}")
+
+    def resolve(self, source: SourceConfig) -> Path:
+        import os
+
+        p = Path(os.path.expanduser(os.path.expandvars(source.path)))
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+
+def load_gazetteer_config(path: str | Path) -> GazetteerConfig:
+    data = load_mapping(path)
+    raw_sources = data.pop("sources", [])
+    if not isinstance(raw_sources, list):
+        raise ConfigError(f"{path}: 'sources' must be a list")
+    data.setdefault("base_dir", str(Path(path).resolve().parent))
+    cfg = from_mapping(GazetteerConfig, data, where=str(path))
+    for i, s in enumerate(raw_sources):
+        if not isinstance(s, dict):
+            raise ConfigError(f"{path}: sources[{i}] must be a mapping with at least 'path'")
+        cfg.sources.append(from_mapping(SourceConfig, s, where=f"{path}: sources[{i}]"))
+    if not cfg.sources:
+        raise ConfigError(f"{path}: no sources listed")
+    return cfg
+
+
+def table_config(path: str | Path) -> GazetteerConfig:
+    """A config for one term,type table given directly on the command line."""
+    p = Path(path).resolve()
+    return GazetteerConfig(name=p.stem, sources=[SourceConfig(str(p), format="term_table",
+                                                              name=p.stem)],
+                           base_dir=str(p.parent))

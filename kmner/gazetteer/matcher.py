@@ -1,0 +1,141 @@
+"""Dictionary matching that Kiwi's morphology must agree with.
+
+Pipeline for one text:
+
+1. ``prepare``: NFC + zero-width removal (an OffsetMap back to the original), then
+   whitespace removal and case folding, so spacing variants share one key.
+2. ``candidates``: every Aho-Corasick hit (``iter``, not ``iter_long``, which drops
+   valid matches), mapped to the normalised text.
+3. ``accept``: keep hits whose edges Kiwi agrees with (see boundaries.py).
+4. ``resolve``: longest surviving hit first, then leftmost; no overlaps.
+5. ``to_entities``: map back to the original string; the surface is always sliced
+   from the original text, never taken from Kiwi's forms.
+
+Kiwi is only asked about texts that have at least one candidate.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Sequence
+
+from kmner.core.offsets import OffsetMap, normalize
+from kmner.core.records import Entity
+from kmner.gazetteer.boundaries import MorphIndex, check_hit
+from kmner.gazetteer.compiled import CompiledGazetteer
+from kmner.gazetteer.keys import fold
+
+_WS = re.compile(r"\s")
+
+# (start, end, term id, rule) in normalised-text offsets
+Hit = tuple[int, int, int, str]
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A text ready for matching: its normalisation map and the candidates."""
+
+    norm: OffsetMap
+    candidates: list[tuple[int, int, int]]
+
+    @property
+    def text(self) -> str:
+        return self.norm.derived
+
+
+class Matcher:
+    """Kiwi-checked gazetteer matcher over a CompiledGazetteer."""
+
+    def __init__(self, gazetteer: CompiledGazetteer, *, user_dict: str | None = None,
+                 num_workers: int = -1) -> None:
+        # Kiwi needs at least one worker thread for batch analysis; -1 = all cores.
+        self.gaz = gazetteer
+        self.user_dict = user_dict
+        self.num_workers = num_workers
+
+    # -- steps -----------------------------------------------------------------
+    def prepare(self, text: str) -> Prepared:
+        norm = normalize(text)
+        return Prepared(norm, self.candidates(norm.derived))
+
+    def candidates(self, text: str) -> list[tuple[int, int, int]]:
+        """All dictionary hits ``(start, end, term id)`` in ``text`` (already
+        normalised), on its whitespace-free folded form mapped back."""
+        stripped = fold("".join(text.split()))
+        if not stripped:
+            return []
+        lens = self.gaz.key_lens
+        found = [(end + 1 - lens[i], end + 1, i) for end, i in self.gaz.automaton.iter(stripped)]
+        if not found:
+            return []
+        # kept_before[k]: number of non-space characters before the k-th space
+        kept_before = [m.start() - k for k, m in enumerate(_WS.finditer(text))]
+        if not kept_before:
+            return found
+        return [(s + bisect_right(kept_before, s), e + bisect_right(kept_before, e - 1), i)
+                for s, e, i in found]
+
+    def accept(self, text: str, candidates: Sequence[tuple[int, int, int]],
+               index: MorphIndex) -> list[Hit]:
+        lens = self.gaz.key_lens
+        out = []
+        for s, e, i in candidates:
+            rule = check_hit(text, index, s, e, lens[i])
+            if rule is not None:
+                out.append((s, e, i, rule))
+        return out
+
+    def resolve(self, hits: Iterable[Hit]) -> list[Hit]:
+        """Longest (by key length) first, then leftmost; drop anything overlapping
+        an already chosen hit. Returned in text order."""
+        lens = self.gaz.key_lens
+        chosen: list[Hit] = []
+        taken: list[tuple[int, int]] = []
+        for h in sorted(hits, key=lambda h: (-lens[h[2]], h[0])):
+            if all(h[1] <= a or b <= h[0] for a, b in taken):
+                chosen.append(h)
+                taken.append((h[0], h[1]))
+        chosen.sort()
+        return chosen
+
+    def to_entities(self, original: str, norm: OffsetMap, hits: Iterable[Hit],
+                    shift: int = 0) -> list[Entity]:
+        """Entities on ``original``; ``shift`` is subtracted from mapped offsets
+        (for sentences cut out of a longer document)."""
+        gaz = self.gaz
+        out = []
+        for s, e, i, rule in hits:
+            a, b = norm.to_original(s, e)
+            a -= shift
+            b -= shift
+            meta = {"term": gaz.surfaces[i], "source": gaz.sources[i], "rule": rule}
+            if gaz.codes[i]:
+                meta["code"] = gaz.codes[i]
+            alt = gaz.alt_types.get(i)
+            if alt:
+                meta["ambiguous"] = [gaz.types[i], *alt.split("|")]
+            out.append(Entity(gaz.types[i], original[a:b], a, b, meta))
+        return out
+
+    # -- whole texts -------------------------------------------------------------
+    def match(self, text: str) -> list[Entity]:
+        return next(self.match_many([text]))
+
+    def match_many(self, texts: Iterable[str]) -> Iterator[list[Entity]]:
+        """Entities for each text, in order; Kiwi runs in batch on texts with hits."""
+        from kmner.core.morph import get_kiwi
+
+        texts = list(texts)
+        prepared = [self.prepare(t) for t in texts]
+        todo = [p.text for p in prepared if p.candidates]
+        kiwi = get_kiwi(self.user_dict, self.num_workers or -1)
+        analysed = iter(kiwi.tokenize(todo)) if todo else iter(())
+        for original, p in zip(texts, prepared):
+            if not p.candidates:
+                yield []
+                continue
+            index = MorphIndex(next(analysed))
+            hits = self.resolve(self.accept(p.text, p.candidates, index))
+            yield self.to_entities(original, p.norm, hits)
