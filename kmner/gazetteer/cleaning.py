@@ -44,7 +44,7 @@ DISEASE_HEADS = (
     "신생물", "증후군", "열", "창", "매독", "발진", "천공", "결석", "유착", "위축", "변비",
     "경화", "경변", "병변", "괴사", "충혈", "빈혈", "뇨", "루", "균", "충", "곤란", "기침",
     "구토", "설사", "발작", "경련", "두드러기", "비만", "치매", "쇼크", "협착", "폐쇄",
-    "비대", "탈출", "파열", "염좌", "감소", "과다", "저하", "결핍", "낭종", "독", "농양",
+    "고혈압", "저혈압", "비대", "탈출", "파열", "염좌", "감소", "과다", "저하", "결핍", "낭종", "독", "농양",
 )
 
 
@@ -70,6 +70,25 @@ def clean_kcd_name(name: str) -> str:
     name = _KCD_QUALIFIERS.sub("", name)
     name = squash_spaces(name.strip(" .-/"))
     return "" if name in FUNCTION_WORDS else name
+
+
+# Heads too generic to stand alone as a term ("손상" of what?).
+GENERIC_HEADS = frozenset({"손상", "신생물", "악성 신생물", "장애", "질환", "질병", "이상", "감염",
+                           "증후군", "병", "합병증", "중독", "기형", "증", "상태", "병태",
+                           "이상소견", "후유증", "결손", "부전", "손상", "통증", "독성"})
+
+
+def kcd_head_variant(term: str) -> str | None:
+    """The last word of a multi-word disease name when it is a disease name on its
+    own: "본태성 고혈압" -> "고혈압", "배양만으로 확인된 폐결핵" -> "폐결핵", "결핵성
+    수막염" -> "수막염". Generic heads ("손상", "신생물") are not variants."""
+    words = term.split()
+    if len(words) < 2:
+        return None
+    head = words[-1]
+    if len(head) < 2 or head in GENERIC_HEADS or not head.endswith(DISEASE_HEADS):
+        return None
+    return head
 
 
 def kcd_head(name: str) -> str:
@@ -120,12 +139,14 @@ _BILLING = re.compile(r"\s*\[[^\[\]]*\]\s*")
 
 
 def clean_procedure_name(name: str) -> list[str]:
-    """Fee-schedule names: drop billing qualifiers in [...] and split the
-    "category - variant" dash form; keep the specific (last) part and the whole."""
+    """Fee-schedule names: drop billing qualifiers in [...] and asides in (...);
+    "category - variant" gives the category and the specific variant (unless the
+    variant is just "기타"); "A, B" lists keep their last item."""
     name = squash_spaces(_BILLING.sub(" ", name))
-    name = _BRACKETS.sub(" ", name)
-    out = []
-    for part in (name, name.split("-")[-1]):
+    name = squash_spaces(_BRACKETS.sub(" ", name))
+    parts = [p for p in (squash_spaces(x) for x in name.split("-")) if p]
+    out: list[str] = []
+    for part in parts[:1] + parts[1:][-1:]:
         part = squash_spaces(part.split(",")[-1]).strip(" .-/")
         if part.startswith(("기타", "그외", "그 외")):
             continue

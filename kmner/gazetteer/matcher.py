@@ -108,15 +108,14 @@ class Matcher:
         out = []
         for s, e, i, rule in hits:
             a, b = norm.to_original(s, e)
-            a -= shift
-            b -= shift
+            surface = original[a:b]
             meta = {"term": gaz.surfaces[i], "source": gaz.sources[i], "rule": rule}
             if gaz.codes[i]:
                 meta["code"] = gaz.codes[i]
             alt = gaz.alt_types.get(i)
             if alt:
                 meta["ambiguous"] = [gaz.types[i], *alt.split("|")]
-            out.append(Entity(gaz.types[i], original[a:b], a, b, meta))
+            out.append(Entity(gaz.types[i], surface, a - shift, b - shift, meta))
         return out
 
     # -- whole texts -------------------------------------------------------------

@@ -106,6 +106,10 @@ def _kcd_entries(rows: Iterator[tuple[str, str, str]], ctx: LoadContext) -> Iter
             ctx.drop("elliptical sub-code name", f"{code} {ko}")
             continue
         yield Entry(term, type_, ctx.source, code, (en,) if en else (), raw=ko)
+        if ctx.options.get("head_variants", True):
+            head = cleaning.kcd_head_variant(term)
+            if head and head.replace(" ", "") not in ctx.body_terms:
+                yield Entry(head, type_, ctx.source, code, (term,), raw=ko)
 
 
 def load_kcd_csv(path: Path, ctx: LoadContext) -> Iterator[Entry]:

@@ -1,6 +1,10 @@
-"""`kmner silver ...` commands."""
+"""`kmner silver ...` commands: thin wrappers over kmner.silver."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
 
 import typer
 
@@ -9,3 +13,100 @@ app = typer.Typer(help="Make and check silver data.", no_args_is_help=True)
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="silver")
+
+
+@app.command("run")
+def run_cmd(
+    inputs: List[Path] = typer.Argument(..., help=".txt (a document per line) or .jsonl "
+                                                  "(records with text), optionally .gz"),
+    output: Path = typer.Option(..., "-o", "--output", help="Silver JSONL output."),
+    gazetteer: Optional[Path] = typer.Option(None, "--gazetteer", "-g",
+                                             help="Compiled gazetteer (default: bundled)."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects",
+                                           help="Reject file (default OUT.rejects.jsonl)."),
+    threads: int = typer.Option(2, "--threads", "-t", help="Kiwi worker threads."),
+    kiwi_dict: Optional[Path] = typer.Option(None, "--kiwi-dict",
+                                             help="Kiwi user dictionary to load."),
+    resume: bool = typer.Option(False, "--resume",
+                                help="Continue an interrupted run from its checkpoint."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+) -> None:
+    """Label raw text with the gazetteer, checked against Kiwi's morphemes."""
+    from kmner.core.runinfo import write_run_info
+    from kmner.silver.pipeline import SilverConfig, run_silver
+
+    cfg = SilverConfig(inputs=[str(p) for p in inputs], output=str(output),
+                       rejects=str(rejects) if rejects else None,
+                       gazetteer=str(gazetteer) if gazetteer else None, threads=threads,
+                       kiwi_user_dict=str(kiwi_dict) if kiwi_dict else None)
+    summary = run_silver(cfg, resume=resume, progress=progress)
+    for line in summary.lines():
+        typer.echo(line)
+    info = write_run_info(output.parent, command="silver run", config=cfg,
+                          extra={"summary": summary.to_dict()},
+                          name=output.name.removesuffix(".jsonl") + ".run.yaml")
+    typer.echo(f"wrote {output} (run info: {info})")
+    if not summary.balanced():
+        raise typer.Exit(2)
+
+
+@app.command("stats")
+def stats_cmd(silver: Path = typer.Argument(..., help="Silver JSONL."),
+              top: int = typer.Option(10, help="Top terms per type."),
+              as_json: bool = typer.Option(False, "--json")) -> None:
+    """Entities per type, top terms, and the share of records with entities."""
+    from kmner.silver.stats import silver_stats
+
+    st = silver_stats(silver)
+    d = st.to_dict(top)
+    if as_json:
+        typer.echo(json.dumps(d, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{d['records']} records, {d['records_with_entities']} with entities "
+               f"({d['share_with_entities']:.1%}); {d['entities']} entities")
+    for t, n in sorted(d["per_type"].items()):
+        terms = ", ".join(f"{s} {c}" for s, c in d["top_terms"][t])
+        typer.echo(f"  {t}: {n}  top: {terms}")
+    typer.echo("  rules: " + ", ".join(f"{k} {v}" for k, v in d["rules"].items()))
+    if d["unreadable_lines"]:
+        typer.echo(f"  {d['unreadable_lines']} unreadable lines skipped")
+
+
+@app.command("eval")
+def eval_cmd(
+    gold: Path = typer.Argument(..., help="Gold JSONL (KBMC-style records)."),
+    gazetteer: Optional[Path] = typer.Option(None, "--gazetteer", "-g",
+                                             help="Compiled gazetteer, or a term,type "
+                                                  "TSV/CSV (built on the fly)."),
+    label_map: Optional[str] = typer.Option(None, "--label-map",
+                                            help="e.g. kbmc (Symptom->Disease) or A=B,C="),
+    threads: int = typer.Option(2, "--threads", "-t"),
+    kiwi_dict: Optional[Path] = typer.Option(None, "--kiwi-dict"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write JSON here."),
+) -> None:
+    """Score the matcher on gold texts, beside plain Aho-Corasick, with coverage."""
+    from kmner.core.jsonl import write_json
+    from kmner.core.labelmap import LabelMap
+    from kmner.silver.evaluate import evaluate_silver, format_eval
+
+    gaz = load_gazetteer_arg(gazetteer)
+    ev = evaluate_silver(gold, gaz, label_map=LabelMap.parse(label_map), threads=threads,
+                         user_dict=str(kiwi_dict) if kiwi_dict else None)
+    for line in format_eval(ev):
+        typer.echo(line)
+    if json_out:
+        write_json(json_out, ev.to_dict())
+
+
+def load_gazetteer_arg(path: Optional[Path]):
+    """A compiled gazetteer file, a term table to compile in memory, or the default."""
+    from kmner.gazetteer.compiled import CompiledGazetteer, build_gazetteer
+    from kmner.gazetteer.default import default_gazetteer_path
+
+    if path is None:
+        return CompiledGazetteer.load(default_gazetteer_path())
+    if path.suffix.lower() in {".tsv", ".csv", ".yaml", ".yml", ".toml", ".txt"}:
+        from kmner.gazetteer.cli import load_config_or_table
+
+        return build_gazetteer(load_config_or_table(path))
+    return CompiledGazetteer.load(path)

@@ -1,0 +1,127 @@
+"""`kmner silver eval`: how good is silver data? Run the matcher over gold texts
+and score it against the gold spans, beside plain Aho-Corasick on the same data,
+plus how many gold surfaces the dictionary contains at all (coverage)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kmner.core.jsonl import load_records
+from kmner.core.labelmap import LabelMap
+from kmner.core.records import Record
+from kmner.evaluation.bootstrap import bootstrap_ci
+from kmner.evaluation.scoring import Scores, score_records
+from kmner.gazetteer.compiled import CompiledGazetteer
+from kmner.gazetteer.matcher import Matcher
+from kmner.gazetteer.plain import PlainMatcher
+
+
+@dataclass
+class Coverage:
+    """Gold entity occurrences whose surface is a dictionary key (any type), and
+    those whose dictionary type also equals the gold type (after the label map)."""
+
+    occurrences: int = 0
+    in_dictionary: int = 0
+    same_type: int = 0
+    unique_surfaces: int = 0
+    unique_in_dictionary: int = 0
+    missing: Counter = field(default_factory=Counter)
+
+    def to_dict(self, top: int = 15) -> dict[str, Any]:
+        def share(a, b):
+            return round(a / b, 4) if b else 0.0
+        return {"occurrences": self.occurrences, "in_dictionary": self.in_dictionary,
+                "share": share(self.in_dictionary, self.occurrences),
+                "same_type": self.same_type,
+                "share_same_type": share(self.same_type, self.occurrences),
+                "unique_surfaces": self.unique_surfaces,
+                "unique_in_dictionary": self.unique_in_dictionary,
+                "unique_share": share(self.unique_in_dictionary, self.unique_surfaces),
+                "top_missing": self.missing.most_common(top)}
+
+
+def coverage(gold: list[Record], gaz: CompiledGazetteer) -> Coverage:
+    cov = Coverage()
+    seen: dict[str, bool] = {}
+    for rec in gold:
+        for e in rec.entities:
+            cov.occurrences += 1
+            found = gaz.lookup(e.text)
+            if found is not None:
+                cov.in_dictionary += 1
+                cov.same_type += found["type"] == e.type
+            else:
+                cov.missing[f"{e.text} ({e.type})"] += 1
+            seen.setdefault(e.text, found is not None)
+    cov.unique_surfaces = len(seen)
+    cov.unique_in_dictionary = sum(seen.values())
+    return cov
+
+
+@dataclass
+class SilverEval:
+    matcher: Scores
+    baseline: Scores
+    coverage: Coverage
+    intervals: dict[str, Any]
+    n_records: int
+    gazetteer: dict[str, Any]
+    label_map: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n_records": self.n_records, "gazetteer": self.gazetteer,
+                "label_map": self.label_map, "kiwi_matcher": self.matcher.to_dict(),
+                "plain_aho_corasick": self.baseline.to_dict(), "intervals": self.intervals,
+                "coverage": self.coverage.to_dict()}
+
+
+def evaluate_silver(gold_path: str | Path, gaz: CompiledGazetteer, *,
+                    label_map: LabelMap | None = None, threads: int = 2,
+                    user_dict: str | None = None, n_resamples: int = 1000, seed: int = 0
+                    ) -> SilverEval:
+    gold = load_records(gold_path, allow_overlaps=True)
+    label_map = label_map or LabelMap()
+    matcher = Matcher(gaz, user_dict=user_dict, num_workers=threads)
+    pred = [r.copy_with(ents) for r, ents in zip(gold, matcher.match_many(r.text for r in gold))]
+    plain = PlainMatcher(gaz)
+    base = [r.copy_with(plain.match(r.text)) for r in gold]
+    scores = score_records(gold, pred, label_map=label_map)
+    base_scores = score_records(gold, base, label_map=label_map)
+    intervals = {}
+    for name, sc in (("kiwi_matcher", scores), ("plain_aho_corasick", base_scores)):
+        intervals[name] = {m: bootstrap_ci(sc.per_sentence, metric=m, n_resamples=n_resamples,
+                                           seed=seed).to_dict()
+                           for m in ("precision", "recall", "f1")}
+    mapped_gold = label_map.apply(gold) if label_map else gold
+    return SilverEval(scores, base_scores, coverage(mapped_gold, gaz), intervals, len(gold),
+                      {"name": gaz.info.get("name"), "hash": gaz.content_hash,
+                       "terms": len(gaz)}, label_map.describe())
+
+
+def format_eval(ev: SilverEval) -> list[str]:
+    lines = [f"{ev.n_records} gold records; gazetteer {ev.gazetteer['name']} "
+             f"({ev.gazetteer['terms']} terms, {ev.gazetteer['hash'][:12]}); label map: "
+             f"{ev.label_map}",
+             f"{'':22s}{'P':>7s}{'R':>7s}{'F1':>7s}{'tp':>6s}{'fp':>6s}{'fn':>6s}"]
+    for name, sc in (("kiwi matcher", ev.matcher), ("plain Aho-Corasick", ev.baseline)):
+        rows = [("micro", sc.micro)] + sorted(sc.per_type.items())
+        for label, prf in rows:
+            lines.append(f"{name if label == 'micro' else '':14s}{label:>8s}"
+                         f"{prf.precision:7.3f}{prf.recall:7.3f}{prf.f1:7.3f}"
+                         f"{prf.tp:6d}{prf.fp:6d}{prf.fn:6d}")
+    for name, iv in ev.intervals.items():
+        lines.append(f"95% CI {name}: " + ", ".join(
+            f"{m} {v['value']:.3f} [{v['low']:.3f}, {v['high']:.3f}]" for m, v in iv.items()))
+    cov = ev.coverage.to_dict()
+    lines.append(f"dictionary coverage of gold entities: {cov['in_dictionary']}/"
+                 f"{cov['occurrences']} occurrences ({cov['share']:.1%}), with the gold type "
+                 f"{cov['share_same_type']:.1%}; unique surfaces {cov['unique_in_dictionary']}/"
+                 f"{cov['unique_surfaces']} ({cov['unique_share']:.1%})")
+    if cov["top_missing"]:
+        lines.append("most frequent gold surfaces not in the dictionary: " + ", ".join(
+            f"{s} x{n}" for s, n in cov["top_missing"][:10]))
+    return lines

@@ -1,0 +1,256 @@
+"""`kmner silver run`: stream inputs through the Kiwi-checked matcher.
+
+Kiwi analyses in its own worker threads while this thread matches finished
+results, so the per-sentence Python work after Kiwi is kept small: the
+Aho-Corasick scan runs first and morphemes are only inspected around its hits;
+.jsonl records without any dictionary hit never go to Kiwi at all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from kmner.core.errors import InputError
+from kmner.core.jsonl import dumps
+from kmner.core.offsets import normalize
+from kmner.core.records import Record
+from kmner.gazetteer.boundaries import MorphIndex
+from kmner.gazetteer.compiled import CompiledGazetteer
+from kmner.gazetteer.matcher import Matcher
+from kmner.silver.checkpoint import ResumableOutput
+from kmner.silver.inputs import DocUnit, RecordUnit, Rejected, Unit, iter_units
+
+
+@dataclass
+class SilverConfig:
+    """Settings of one silver run (saved beside the output as OUT.run.yaml).
+
+    inputs: .txt (a document per line) or .jsonl files, optionally gzipped.
+    output: JSONL of records with silver entities.
+    rejects: where unusable input lines go, with reasons (default OUT.rejects.jsonl).
+    gazetteer: compiled gazetteer (default: the bundled one).
+    threads: Kiwi worker threads.
+    kiwi_user_dict: optional Kiwi user dictionary (see `kmner gazetteer kiwi-dict`).
+    checkpoint_every: input units between checkpoints (for --resume).
+    """
+
+    inputs: list[str] = field(default_factory=list)
+    output: str = "silver.jsonl"
+    rejects: str | None = None
+    gazetteer: str | None = None
+    threads: int = 2
+    kiwi_user_dict: str | None = None
+    checkpoint_every: int = 2000
+
+
+@dataclass
+class SilverSummary:
+    units: int = 0             # input units: txt lines + jsonl records (+ bad lines)
+    written_units: int = 0     # units that produced output records
+    rejected: int = 0
+    records: int = 0           # output records (sentences for txt, records for jsonl)
+    records_with_entities: int = 0
+    entities: Counter = field(default_factory=Counter)
+    reject_reasons: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    resumed_from: int = 0
+
+    def balanced(self) -> bool:
+        return self.units == self.written_units + self.rejected
+
+    def to_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["entities"] = dict(self.entities)
+        d["reject_reasons"] = dict(self.reject_reasons)
+        return d
+
+    def lines(self) -> list[str]:
+        ents = sum(self.entities.values())
+        per = ", ".join(f"{t} {n}" for t, n in sorted(self.entities.items())) or "none"
+        out = [f"input units: {self.units} = written {self.written_units} + rejected "
+               f"{self.rejected}" + ("" if self.balanced() else "  (MISMATCH)"),
+               f"output records: {self.records} ({self.records_with_entities} with entities); "
+               f"entities: {ents} ({per})"]
+        for reason, n in self.reject_reasons.most_common():
+            out.append(f"  rejected {n}: {reason}")
+        if self.seconds:
+            out.append(f"time: {self.seconds:.1f}s ({self.records / self.seconds:.0f} "
+                       "records/s)")
+        return out
+
+
+class SilverProcessor:
+    """Turns analysed units into output records. Shared by `silver run`, `silver
+    eval` and the benchmark so they all measure the same code."""
+
+    def __init__(self, matcher: Matcher) -> None:
+        self.m = matcher
+
+    def needs_kiwi(self, unit: Unit) -> str | None:
+        """The normalised text Kiwi must analyse, or None (no analysis needed).
+        Stashes the normalisation on the unit for `process`."""
+        if isinstance(unit, DocUnit):
+            unit.norm = normalize(unit.text)
+            return unit.norm.derived
+        if isinstance(unit, RecordUnit):
+            prep = unit.prep = self.m.prepare(unit.record.text)
+            return prep.text if prep.candidates else None
+        return None
+
+    def doc_records(self, unit: DocUnit, sentences) -> list[Record]:
+        """Split a document by Kiwi's sentences and match each sentence."""
+        m, norm, doc = self.m, unit.norm, unit.text
+        derived = norm.derived
+        out = []
+        for k, toks in enumerate(sentences, 1):
+            if not toks:
+                continue
+            a = toks[0].start
+            b = max(t.end for t in toks[-3:])
+            oa, ob = norm.to_original(a, b)
+            cands = m.candidates(derived[a:b])
+            ents = []
+            if cands:
+                sent = derived[a:b]
+                hits = m.resolve(m.accept(sent, cands, MorphIndex(toks, a)))
+                ents = m.to_entities(doc, norm, [(s + a, e + a, i, r) for s, e, i, r in hits],
+                                     shift=oa)
+            out.append(Record(f"{unit.id_prefix}-{k}", doc[oa:ob], ents,
+                              {"source": unit.source, "line": unit.line, "sentence": k,
+                               "char_start": oa}))
+        return out
+
+    def record_output(self, unit: RecordUnit, sentences) -> Record:
+        prep = unit.prep
+        rec = unit.record
+        if sentences is None:
+            return rec.copy_with([])
+        toks = [t for sent in sentences for t in sent]
+        hits = self.m.resolve(self.m.accept(prep.text, prep.candidates, MorphIndex(toks)))
+        return rec.copy_with(self.m.to_entities(rec.text, prep.norm, hits))
+
+    def process(self, units: Iterator[Unit], kiwi) -> Iterator[tuple[Unit, list[Record]]]:
+        """(unit, output records) in input order; rejected units give []."""
+        pending: deque = deque()
+
+        def feed() -> Iterator[str]:
+            for unit in units:
+                text = self.needs_kiwi(unit)
+                pending.append((unit, text is not None))
+                if text is not None:
+                    yield text
+
+        def emit_ready() -> Iterator[tuple[Unit, list[Record]]]:
+            while pending and not pending[0][1]:
+                unit, _ = pending.popleft()
+                yield unit, self._without_kiwi(unit)
+
+        for sentences in kiwi.tokenize(feed(), split_sents=True):
+            yield from emit_ready()
+            unit, _ = pending.popleft()
+            if isinstance(unit, DocUnit):
+                yield unit, self.doc_records(unit, sentences)
+            else:
+                yield unit, [self.record_output(unit, sentences)]
+        yield from emit_ready()
+
+    def _without_kiwi(self, unit: Unit) -> list[Record]:
+        if isinstance(unit, RecordUnit):
+            return [self.record_output(unit, None)]
+        return []
+
+
+def run_silver(cfg: SilverConfig, *, resume: bool = False, progress: bool = True,
+               gazetteer: CompiledGazetteer | None = None) -> SilverSummary:
+    """Run the silver pipeline; every input unit ends up written or rejected."""
+    from kmner.core.morph import get_kiwi
+    from kmner.gazetteer.default import default_gazetteer_path
+
+    paths = [Path(p) for p in cfg.inputs]
+    if not paths:
+        raise InputError("no input files given")
+    for p in paths:
+        if not p.exists():
+            raise InputError("input file not found", path=str(p))
+    output = Path(cfg.output)
+    rejects = Path(cfg.rejects) if cfg.rejects else output.with_name(
+        output.name.removesuffix(".jsonl") + ".rejects.jsonl")
+    if gazetteer is None:
+        gazetteer = CompiledGazetteer.load(cfg.gazetteer or default_gazetteer_path())
+    if cfg.threads < 1:
+        raise InputError(f"threads must be >= 1, got {cfg.threads}")
+    processor = SilverProcessor(Matcher(gazetteer, user_dict=cfg.kiwi_user_dict,
+                                        num_workers=cfg.threads))
+    kiwi = get_kiwi(cfg.kiwi_user_dict, cfg.threads)
+    settings = {"gazetteer": gazetteer.content_hash, "kiwi_user_dict": cfg.kiwi_user_dict}
+    out = ResumableOutput(output, rejects, paths, settings)
+    previous = out.open(resume)
+    summary = SilverSummary()
+    if previous is None:
+        out.save(0, _counts(summary))
+    skip = 0
+    if previous is not None:
+        skip = previous.units_done
+        _restore(summary, previous.counts)
+        summary.resumed_from = skip
+    t0 = time.perf_counter()
+    bar = _progress_bar(progress, skip)
+    done = skip
+    try:
+        units = iter_units(paths)
+        for _ in range(skip):
+            next(units, None)
+        for unit, records in processor.process(units, kiwi):
+            if isinstance(unit, Rejected):
+                out.rej_fh.write(dumps(unit.to_dict()) + "\n")
+                summary.rejected += 1
+                summary.reject_reasons[unit.reason[:100]] += 1
+            else:
+                out.out_fh.write("".join(dumps(r.to_dict()) + "\n" for r in records))
+                summary.written_units += 1
+                summary.records += len(records)
+                for rec in records:
+                    if rec.entities:
+                        summary.records_with_entities += 1
+                        summary.entities.update(e.type for e in rec.entities)
+            summary.units += 1
+            done += 1
+            if bar is not None:
+                bar.update(1)
+            if done % cfg.checkpoint_every == 0:
+                out.save(done, _counts(summary))
+    except BaseException:
+        # Keep the last consistent checkpoint; --resume cuts the partial files
+        # back to it and redoes the units after it.
+        out.abandon()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    out.finish()
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _counts(s: SilverSummary) -> dict:
+    return s.to_dict()
+
+
+def _restore(s: SilverSummary, counts: dict) -> None:
+    for key in ("units", "written_units", "rejected", "records", "records_with_entities"):
+        setattr(s, key, int(counts.get(key, 0)))
+    s.entities = Counter(counts.get("entities", {}))
+    s.reject_reasons = Counter(counts.get("reject_reasons", {}))
+
+
+def _progress_bar(enabled: bool, initial: int):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=None, initial=initial, unit=" records", desc="silver",
+                mininterval=0.5, dynamic_ncols=True)
