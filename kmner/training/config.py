@@ -78,6 +78,8 @@ class TrainConfig:
     batch_size: examples per step.
     eval_batch_size: examples per step when predicting dev.
     gradient_accumulation_steps: steps whose gradients are summed per update.
+    freeze_embeddings: in full fine-tuning, keep the encoder's token embeddings
+        fixed (most of a multilingual encoder's weights; much faster on CPU).
     task_lr: learning rate of the task heads; with LoRA the only one used.
     encoder_lr: learning rate of the encoder in full fine-tuning.
     weight_decay: AdamW weight decay.
@@ -95,6 +97,9 @@ class TrainConfig:
         ``bf16`` or ``fp16``; CPU always runs fp32.
     seed: seed for splits, sampling and initialisation.
     num_workers: DataLoader workers (0-1 on small machines).
+    cpu_threads: torch CPU threads (0 = torch's default). On a small shared
+        machine 1 is often faster than 2: small matrix products stall on thread
+        synchronisation.
     threshold: default span threshold for dev predictions and saved metadata.
     thresholds: per-type thresholds overriding ``threshold``.
     save_merged: also write ``merged/``, the adapter merged into the base.
@@ -124,6 +129,7 @@ class TrainConfig:
     batch_size: int = 8
     eval_batch_size: int = 16
     gradient_accumulation_steps: int = 1
+    freeze_embeddings: bool = False
     task_lr: float = 5e-4
     encoder_lr: float = 1e-5
     weight_decay: float = 0.01
@@ -138,6 +144,7 @@ class TrainConfig:
     precision: str = "auto"
     seed: int = 0
     num_workers: int = 0
+    cpu_threads: int = 0
     threshold: float = 0.5
     thresholds: dict[str, float] = field(default_factory=dict)
     save_merged: bool = False

@@ -153,6 +153,8 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
     data = load_training_data(cfg)
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
+    if cfg.cpu_threads:
+        torch.set_num_threads(cfg.cpu_threads)
 
     plain = KoreanWordSplitter(cfg.splitter)
     trainsplit = KoreanWordSplitter(cfg.splitter)
@@ -246,6 +248,10 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
             attach_splitter(m, trainsplit)
         return _score(data.dev, pred)
 
+    if cfg.freeze_embeddings and not cfg.use_lora:
+        emb = model.encoder.get_input_embeddings()
+        emb.weight.requires_grad = False
+        log(f"token embeddings frozen ({emb.weight.numel():,} weights)")
     Trainer = _make_trainer_class()
     trainer = Trainer(model=model, config=gconf, compute_metrics=compute_metrics)
     trainer.history = list(prev_state.get("history", []))
