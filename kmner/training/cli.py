@@ -44,7 +44,7 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
     from kmner.training.predict import PredictStats, predict_records
     from kmner.training.splitter import load_pretokenized
 
-    loaded = load_model(model, base=base, device=device, allow_kiwi=not no_kiwi)
+    loaded = load_model(model, base=base, device=device, allow_kiwi=False if no_kiwi else None)
     records = load_records(input)
     load_pretokenized(loaded.splitter, records)
     type_map = None

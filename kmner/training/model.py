@@ -154,7 +154,7 @@ def resolve_model_dir(path: str) -> Path:
 
 
 def load_model(path: str, *, base: str | None = None, device: str | None = None,
-               allow_kiwi: bool = True, splitter: str | None = None) -> LoadedModel:
+               allow_kiwi: bool | None = None, splitter: str | None = None) -> LoadedModel:
     """Load a kmner model folder, a run folder, a GLiNER2 checkpoint or hub id, or a
     LoRA adapter (onto its base, whose weight hash must match the metadata)."""
     import torch

@@ -21,6 +21,7 @@ The splitter is not saved in GLiNER2 checkpoints; :func:`splitter_spec` and
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Iterable, Iterator, Sequence
 
@@ -51,12 +52,13 @@ class KoreanWordSplitter:
     """Callable word splitter with an offset cache (see module docstring)."""
 
     def __init__(self, name: str = DEFAULT_SPLITTER, *, user_dict: str | None = None,
-                 allow_kiwi: bool = True, cache_limit: int = 500_000):
+                 allow_kiwi: bool | None = None, cache_limit: int = 500_000):
         if name not in SPLITTER_NAMES:
             raise ConfigError(f"unknown splitter {name!r}; valid: {', '.join(SPLITTER_NAMES)}")
         self.name = name
         self.user_dict = user_dict
-        self.allow_kiwi = allow_kiwi
+        # KMNER_NO_KIWI=1 makes every splitter rely on stored token offsets (GPU runs)
+        self.allow_kiwi = (os.environ.get("KMNER_NO_KIWI") != "1") if allow_kiwi is None else allow_kiwi
         self.cache_limit = cache_limit
         self._cache: dict[str, Offsets] = {}
 
@@ -178,7 +180,8 @@ def splitter_spec(splitter: KoreanWordSplitter) -> dict:
     return {"name": splitter.name, "user_dict": splitter.user_dict}
 
 
-def splitter_from_spec(spec: dict | str | None, *, allow_kiwi: bool = True) -> KoreanWordSplitter:
+def splitter_from_spec(spec: dict | str | None, *, allow_kiwi: bool | None = None
+                       ) -> KoreanWordSplitter:
     if spec is None:
         spec = {"name": "whitespace"}
     if isinstance(spec, str):
