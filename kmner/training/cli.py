@@ -36,6 +36,8 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
                 batch_size: int = typer.Option(16, help="Texts per forward pass."),
                 chunk_words: int = typer.Option(200, help="Word tokens per chunk of long texts."),
                 device: Optional[str] = typer.Option(None, help="cpu or cuda (default: cuda if any)."),
+                splitter: Optional[str] = typer.Option(
+                    None, help="Override the word splitter (default: the model's own)."),
                 no_kiwi: bool = typer.Option(False, "--no-kiwi",
                                              help="Use only token offsets stored in the input.")) -> None:
     """Predict entities with exact character offsets."""
@@ -44,7 +46,8 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
     from kmner.training.predict import PredictStats, predict_records
     from kmner.training.splitter import load_pretokenized
 
-    loaded = load_model(model, base=base, device=device, allow_kiwi=False if no_kiwi else None)
+    loaded = load_model(model, base=base, device=device, splitter=splitter,
+                        allow_kiwi=False if no_kiwi else None)
     records = load_records(input)
     load_pretokenized(loaded.splitter, records)
     type_map = None

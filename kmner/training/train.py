@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 import re
 import shutil
 import time
@@ -52,7 +53,7 @@ def load_training_data(cfg: TrainConfig) -> PreparedData:
     if not d.train:
         raise ConfigError("data.train is required (a gold JSONL file)")
     lm = LabelMap.parse(d.label_map)
-    counts: Any = __import__("collections").Counter()
+    counts: Counter = Counter()
     train = lm.apply(load_records(d.train), counts)
     if d.max_records:
         train = train[: d.max_records]
