@@ -36,6 +36,7 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
                 batch_size: int = typer.Option(16, help="Texts per forward pass."),
                 chunk_words: int = typer.Option(200, help="Word tokens per chunk of long texts."),
                 device: Optional[str] = typer.Option(None, help="cpu or cuda (default: cuda if any)."),
+                precision: str = typer.Option("fp32", help="fp32, or bf16/fp16 autocast (faster)."),
                 splitter: Optional[str] = typer.Option(
                     None, help="Override the word splitter (default: the model's own)."),
                 no_kiwi: bool = typer.Option(False, "--no-kiwi",
@@ -62,7 +63,7 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
     stats = PredictStats()
     preds = predict_records(loaded, records, types=type_map, threshold=threshold, thresholds=thr,
                             batch_size=batch_size, chunk_words=chunk_words, progress=True,
-                            stats=stats)
+                            stats=stats, precision=precision)
     n = write_records(output, preds)
     typer.echo(f"wrote {n} records, {sum(len(r.entities) for r in preds)} entities to {output}; "
                + stats.summary())

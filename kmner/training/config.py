@@ -102,6 +102,10 @@ class TrainConfig:
         synchronisation.
     threshold: default span threshold for dev predictions and saved metadata.
     thresholds: per-type thresholds overriding ``threshold``.
+    tune_threshold: at every evaluation also choose the global threshold with the
+        best dev F1 (grid 0.05-0.95); ``eval_f1`` is then the F1 at that threshold
+        and the selected model keeps it as its default. Per-type ``thresholds``
+        are not applied while tuning.
     save_merged: also write ``merged/``, the adapter merged into the base.
     resume_from: a ``checkpoints/checkpoint-epoch-N`` folder of an earlier run of
         this config; training continues from its weights at epoch N+1 (optimiser
@@ -147,6 +151,7 @@ class TrainConfig:
     cpu_threads: int = 0
     threshold: float = 0.5
     thresholds: dict[str, float] = field(default_factory=dict)
+    tune_threshold: bool = True
     save_merged: bool = False
     resume_from: str = ""
 

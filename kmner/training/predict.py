@@ -54,10 +54,12 @@ def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
                     threshold: float | None = None, thresholds: dict[str, float] | None = None,
                     batch_size: int = 16, chunk_words: int = 200, chunk_overlap: int = 32,
                     progress: bool = False, stats: PredictStats | None = None,
-                    flat: bool = True) -> list[Record]:
+                    flat: bool = True, precision: str = "fp32") -> list[Record]:
     """One output record per input record (same id and text) with predicted entities;
     each entity's ``meta.score`` is the model's confidence. ``flat`` (the KBMC
-    scheme) keeps non-overlapping spans, the most confident first."""
+    scheme) keeps non-overlapping spans, the most confident first. ``precision``
+    ``bf16`` runs the model under bfloat16 autocast (faster on CPUs with bf16
+    instructions and on GPUs; scores can differ in the third decimal)."""
     import time
 
     t0 = time.time()
@@ -98,13 +100,24 @@ def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
     model.eval()
     from tqdm.auto import tqdm
 
+    import contextlib
+
+    import torch
+
+    if precision not in ("fp32", "bf16", "fp16"):
+        raise ValueError(f"precision must be fp32, bf16 or fp16, got {precision!r}")
+    device_type = next(model.parameters()).device.type
+    amp = (torch.autocast(device_type=device_type,
+                          dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
+           if precision != "fp32" else contextlib.nullcontext())
     bar = tqdm(total=len(pieces), desc="predict", unit="text", disable=not progress)
     for k in range(0, len(pieces), batch_size):
         part = pieces[k:k + batch_size]
         texts = [p[2] if p[2].strip() else "." for p in part]
-        results = model.batch_extract_entities(
-            texts, schema, batch_size=batch_size, threshold=base_thr,
-            include_confidence=True, include_spans=True)
+        with amp:
+            results = model.batch_extract_entities(
+                texts, schema, batch_size=batch_size, threshold=base_thr,
+                include_confidence=True, include_spans=True)
         for (i, cs, chunk), res in zip(part, results):
             for t, spans in (res.get("entities") or {}).items():
                 for sp in spans:

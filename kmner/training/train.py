@@ -133,12 +133,28 @@ def _make_trainer_class():
     return KmnerTrainer
 
 
+THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))
+
+
 def _score(gold: list[Record], pred: list[Record]) -> dict[str, float]:
     from kmner.evaluation.scoring import score_records
 
     s = score_records(gold, pred)
     return {"eval_f1": s.micro.f1, "eval_precision": s.micro.precision,
             "eval_recall": s.micro.recall}
+
+
+def _score_best_threshold(gold: list[Record], pred: list[Record]) -> dict[str, float]:
+    """Dev scores at the grid threshold with the best F1 (predictions made at the
+    lowest grid value carry their confidence in ``meta.score``)."""
+    best: dict[str, float] | None = None
+    for thr in THRESHOLD_GRID:
+        kept = [r.copy_with([e for e in r.entities if (e.meta or {}).get("score", 1.0) >= thr])
+                for r in pred]
+        m = _score(gold, kept)
+        if best is None or m["eval_f1"] > best["eval_f1"]:
+            best = dict(m, eval_threshold=thr)
+    return best or {}
 
 
 def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> TrainResult:
@@ -242,12 +258,14 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
         # dev is predicted with the plain splitter, exactly as at inference time
         attach_splitter(m, eval_loop_splitter)
         try:
-            pred = predict_records(LoadedModel(m, eval_loop_splitter, {}), data.dev,
-                                   types=cfg.descriptions, threshold=cfg.threshold,
-                                   thresholds=cfg.thresholds, batch_size=cfg.eval_batch_size)
+            pred = predict_records(
+                LoadedModel(m, eval_loop_splitter, {}), data.dev, types=cfg.descriptions,
+                threshold=THRESHOLD_GRID[0] if cfg.tune_threshold else cfg.threshold,
+                thresholds={} if cfg.tune_threshold else cfg.thresholds,
+                batch_size=cfg.eval_batch_size)
         finally:
             attach_splitter(m, trainsplit)
-        return _score(data.dev, pred)
+        return _score_best_threshold(data.dev, pred) if cfg.tune_threshold else _score(data.dev, pred)
 
     if cfg.freeze_embeddings and not cfg.use_lora:
         emb = model.encoder.get_input_embeddings()
@@ -276,9 +294,13 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
         shutil.rmtree(model_dir)
     shutil.copytree(src, model_dir)
     best_f1 = max((h.get("eval_f1", 0.0) for h in trainer.history), default=0.0)
+    threshold = cfg.threshold
+    if cfg.tune_threshold and trainer.history and best_f1 > 0:
+        best_epoch = max(trainer.history, key=lambda h: h.get("eval_f1", 0.0))
+        threshold = best_epoch.get("eval_threshold", cfg.threshold)
     meta = {"kind": "adapter" if cfg.use_lora else "full", "splitter": splitter_spec(plain),
             "types": sorted(cfg.descriptions), "descriptions": dict(cfg.descriptions),
-            "threshold": cfg.threshold, "thresholds": dict(cfg.thresholds),
+            "threshold": threshold, "thresholds": dict(cfg.thresholds),
             "label_map": LabelMap.parse(cfg.data.label_map).mapping, "max_width": max_width,
             "best_dev_f1": best_f1, "selected": src.name}
     if cfg.use_lora:
@@ -291,7 +313,7 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
 
         save_full(merge_adapter(load_model(str(model_dir), device="cpu")), out / "merged")
     seconds = time.time() - t0
-    metrics = {"best_dev_f1": best_f1, "selected_checkpoint": src.name,
+    metrics = {"best_dev_f1": best_f1, "selected_checkpoint": src.name, "threshold": threshold,
                "eval_history": trainer.history,
                "train_history": [h for h in summary.get("train_metrics_history", [])][-200:],
                "total_steps": summary.get("total_steps"), "epochs_run": summary.get("total_epochs"),
@@ -301,7 +323,8 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
     write_meta(out, {"kind": "run", "model": model_dir.name, "best_dev_f1": best_f1})
     write_run_info(out, command="kmner train", config=cfg, seed=cfg.seed,
                    extra={"base": base, "base_sha256": base_sha, "max_width": max_width})
-    log(f"best dev F1 {best_f1:.4f} ({src.name}); model in {model_dir}; {seconds:.0f}s")
+    log(f"best dev F1 {best_f1:.4f} ({src.name}, threshold {threshold}); model in {model_dir}; "
+        f"{seconds:.0f}s")
     return TrainResult(out, model_dir, best_f1, int(summary.get("total_epochs") or 0), seconds,
                        len(train_ex), reports, trainer.history)
 
