@@ -64,8 +64,9 @@ class TrainConfig:
     max_width: longest span in word tokens; 0 = the widest gold span in the
         training data, capped at ``max_width_cap``. Wider spans are reported.
     max_width_cap: upper bound for the automatic ``max_width``.
-    max_len: word-token cap per training text (None = no cap); longer texts are
-        reported with the number of entities past the cap.
+    max_len: word-token cap per training text (None = no cap). The default 200
+        keeps a text within a 512-subword encoder; GLiNER2 cuts longer texts and the
+        entities past the cap are counted in ``alignment.json``.
     use_lora: train a LoRA adapter (peft) instead of all weights.
     lora_r: LoRA rank.
     lora_alpha: LoRA scaling (effective scale alpha / r).
@@ -121,7 +122,7 @@ class TrainConfig:
     refine_at_gold: bool = True
     max_width: int = 0
     max_width_cap: int = 12
-    max_len: int | None = None
+    max_len: int | None = 200
     use_lora: bool = True
     lora_r: int = 16
     lora_alpha: float = 32.0
