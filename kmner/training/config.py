@@ -1,0 +1,172 @@
+"""Training configuration: one dataclass per run, loaded from YAML or TOML with
+:func:`kmner.core.runinfo.load_config` (unknown keys are errors naming the valid
+ones) and saved next to the outputs. Field names follow GLiNER2 2.1.0's
+``TrainingConfig`` where they exist there, so they map one to one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_DESCRIPTIONS: dict[str, str] = {
+    "Disease": "질병, 증상, 의학적 상태",
+    "Body": "신체 부위, 장기, 해부학적 구조",
+    "Treatment": "치료법, 시술, 약물 투여",
+}
+
+
+@dataclass
+class DataConfig:
+    """Where the examples come from and how they are mixed.
+
+    train: gold JSONL used for training (KBMC-style records).
+    dev: gold JSONL for model selection (dev F1); when empty, ``dev_fraction`` of
+        ``train`` is held out with ``seed``.
+    dev_fraction: share of ``train`` held out as dev when ``dev`` is empty.
+    silver: optional silver JSONL (e.g. from ``kmner silver run``) mixed in.
+    gold_weight: how many times each gold record is seen per epoch (1 = once;
+        2 = duplicated; 0.5 = a seeded half).
+    silver_weight: the same for silver records.
+    label_map: label map applied to every input (``"Symptom=Disease"``, ``"kbmc"``,
+        a file, or a mapping); see :class:`kmner.core.labelmap.LabelMap`.
+    max_records: keep only the first N training records (0 = all); for smoke runs.
+    """
+
+    train: str = ""
+    dev: str = ""
+    dev_fraction: float = 0.2
+    silver: str = ""
+    gold_weight: float = 1.0
+    silver_weight: float = 1.0
+    label_map: Any = None
+    max_records: int = 0
+
+
+@dataclass
+class TrainConfig:
+    """Everything a ``kmner train`` run needs.
+
+    base: GLiNER2 checkpoint to start from: a local directory (e.g. from
+        ``kmner model init``) or a hub id such as ``fastino/gliner2-multi-v1``.
+    encoder: instead of ``base``, build a fresh GLiNER2 on this encoder (a local
+        transformers directory with a tokenizer, or a hub id).
+    output_dir: run folder; gets ``adapter/`` (LoRA) or ``model/`` (full
+        fine-tuning), optional ``merged/``, ``run.yaml``, ``kmner.json``,
+        ``metrics.json``, ``alignment.json`` and trainer ``checkpoints/``.
+    data: see :class:`DataConfig`.
+    descriptions: entity type -> natural-language description given to GLiNER2;
+        every type in the data must have one.
+    splitter: word splitter (``kiwi-morphs``, ``kiwi-parts``, ``whitespace``);
+        saved in the model's kmner metadata and restored on load.
+    refine_at_gold: in training data only, also cut Kiwi tokens at gold span
+        boundaries so every gold span is trainable; spans the plain splitter
+        cannot express are still counted in ``alignment.json``.
+    max_width: longest span in word tokens; 0 = the widest gold span in the
+        training data, capped at ``max_width_cap``. Wider spans are reported.
+    max_width_cap: upper bound for the automatic ``max_width``.
+    max_len: word-token cap per training text (None = no cap). The default 200
+        keeps a text within a 512-subword encoder; GLiNER2 cuts longer texts and the
+        entities past the cap are counted in ``alignment.json``.
+    use_lora: train a LoRA adapter (peft) instead of all weights.
+    lora_r: LoRA rank.
+    lora_alpha: LoRA scaling (effective scale alpha / r).
+    lora_dropout: dropout on the LoRA branch.
+    lora_target_modules: GLiNER2 module groups that get LoRA layers: any of
+        ``encoder``, ``encoder.query``/``key``/``value``/``dense``, ``span_rep``,
+        ``classifier``, ``count_embed``, ``count_pred``.
+    num_epochs: training epochs.
+    max_steps: stop after this many optimiser steps (-1 = use epochs).
+    batch_size: examples per step.
+    eval_batch_size: examples per step when predicting dev.
+    gradient_accumulation_steps: steps whose gradients are summed per update.
+    freeze_embeddings: in full fine-tuning, keep the encoder's token embeddings
+        fixed (most of a multilingual encoder's weights; much faster on CPU).
+    task_lr: learning rate of the task heads; with LoRA the only one used.
+    encoder_lr: learning rate of the encoder in full fine-tuning.
+    weight_decay: AdamW weight decay.
+    max_grad_norm: gradient clipping.
+    warmup_ratio: share of steps with linear warm-up.
+    scheduler_type: ``linear``, ``cosine``, ``cosine_restarts`` or ``constant``.
+    eval_strategy: ``epoch`` or ``steps`` (every ``eval_steps``); dev F1 is
+        computed at each evaluation.
+    eval_steps: steps between evaluations with ``eval_strategy: steps``.
+    save_best: keep the checkpoint with the best dev F1 (never dev loss).
+    early_stopping: stop when dev F1 has not improved for ``early_stopping_patience``
+        evaluations.
+    early_stopping_patience: see ``early_stopping``.
+    precision: ``auto`` (bf16 on a GPU that supports it, else fp32), ``fp32``,
+        ``bf16`` or ``fp16``; CPU always runs fp32.
+    seed: seed for splits, sampling and initialisation.
+    num_workers: DataLoader workers (0-1 on small machines).
+    cpu_threads: torch CPU threads (0 = torch's default). On a small shared
+        machine 1 is often faster than 2: small matrix products stall on thread
+        synchronisation.
+    threshold: default span threshold for dev predictions and saved metadata.
+    thresholds: per-type thresholds overriding ``threshold``.
+    tune_threshold: at every evaluation also choose the global threshold with the
+        best dev F1 (grid 0.05-0.95); ``eval_f1`` is then the F1 at that threshold
+        and the selected model keeps it as its default. Per-type ``thresholds``
+        are not applied while tuning.
+    save_merged: also write ``merged/``, the adapter merged into the base.
+    resume_from: a ``checkpoints/checkpoint-epoch-N`` folder of an earlier run of
+        this config; training continues from its weights at epoch N+1 (optimiser
+        and scheduler restart: GLiNER2 2.1.0 does not save them).
+    """
+
+    base: str = ""
+    encoder: str = ""
+    output_dir: str = "runs/train"
+    data: DataConfig = field(default_factory=DataConfig)
+    descriptions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DESCRIPTIONS))
+    splitter: str = "kiwi-morphs"
+    refine_at_gold: bool = True
+    max_width: int = 0
+    max_width_cap: int = 12
+    max_len: int | None = 200
+    use_lora: bool = True
+    lora_r: int = 16
+    lora_alpha: float = 32.0
+    lora_dropout: float = 0.1
+    lora_target_modules: list[str] = field(
+        default_factory=lambda: ["encoder", "span_rep", "classifier"])
+    num_epochs: int = 20
+    max_steps: int = -1
+    batch_size: int = 8
+    eval_batch_size: int = 16
+    gradient_accumulation_steps: int = 1
+    freeze_embeddings: bool = False
+    task_lr: float = 5e-4
+    encoder_lr: float = 1e-5
+    weight_decay: float = 0.01
+    max_grad_norm: float = 1.0
+    warmup_ratio: float = 0.1
+    scheduler_type: str = "linear"
+    eval_strategy: str = "epoch"
+    eval_steps: int = 100
+    save_best: bool = True
+    early_stopping: bool = True
+    early_stopping_patience: int = 5
+    precision: str = "auto"
+    seed: int = 0
+    num_workers: int = 0
+    cpu_threads: int = 0
+    threshold: float = 0.5
+    thresholds: dict[str, float] = field(default_factory=dict)
+    tune_threshold: bool = True
+    save_merged: bool = False
+    resume_from: str = ""
+
+    def __post_init__(self) -> None:
+        if bool(self.base) == bool(self.encoder):
+            raise ValueError("set exactly one of 'base' (a GLiNER2 checkpoint) and "
+                             "'encoder' (build a fresh GLiNER2)")
+        if self.precision not in ("auto", "fp32", "bf16", "fp16"):
+            raise ValueError(f"precision must be auto, fp32, bf16 or fp16, got {self.precision!r}")
+        if self.eval_strategy not in ("epoch", "steps"):
+            raise ValueError(f"eval_strategy must be 'epoch' or 'steps', got {self.eval_strategy!r}")
+        if not self.descriptions:
+            raise ValueError("descriptions must name at least one entity type")
+        if isinstance(self.data, dict):
+            from kmner.core.runinfo import from_mapping
+
+            self.data = from_mapping(DataConfig, self.data, where="data")

@@ -1,0 +1,372 @@
+"""``kmner experiment phase1|phase2``: the plan's experiments end to end, each
+writing one results folder with HTML reports (from :mod:`kmner.evaluation`),
+``results.json`` and ``results.md`` (F1 with 95% bootstrap CIs)."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from kmner.core.errors import ConfigError, InputError
+from kmner.core.jsonl import load_records, write_json, write_records
+from kmner.core.labelmap import LabelMap
+from kmner.core.records import Record
+from kmner.training.config import DataConfig, TrainConfig
+
+
+@dataclass
+class TestSet:
+    """An evaluation set.
+
+    name: short name used for folders and tables.
+    path: gold JSONL.
+    label_map: applied to the gold before scoring (e.g. ``Symptom=Disease``).
+    types: types to predict and score (default: the gold's types after the map).
+    """
+
+    name: str = ""
+    path: str = ""
+    label_map: Any = None
+    types: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Phase1Config:
+    """Phase 1: LoRA on a few gold sentences, before/after.
+
+    gold: gold JSONL to split (default: the bundled sample gold set).
+    n_train: sentences to train on (a seeded share of them is held out as dev for
+        model selection, see ``train.data.dev_fraction``).
+    n_test: sentences to test on, disjoint from the training ones.
+    seed: seed of the split, the bootstrap and the training.
+    extra_tests: further test sets scored before and after (e.g. diagnosis).
+    output_dir: results folder.
+    train: training settings (``data.train`` and ``output_dir`` are filled in).
+    """
+
+    gold: str = "data/sample/gold.jsonl"
+    n_train: int = 40
+    n_test: int = 10
+    seed: int = 0
+    extra_tests: list[TestSet] = field(default_factory=list)
+    output_dir: str = "runs/phase1"
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(encoder="-"))
+    predict_batch_size: int = 16
+
+    def __post_init__(self) -> None:
+        if isinstance(self.train, dict):
+            from kmner.core.runinfo import from_mapping
+
+            self.train = from_mapping(TrainConfig, self.train, where="train")
+        self.extra_tests = [t if isinstance(t, TestSet) else _test_set(t) for t in self.extra_tests]
+
+
+def _test_set(d: Any) -> TestSet:
+    from kmner.core.runinfo import from_mapping
+
+    return from_mapping(TestSet, d, where="extra_tests")
+
+
+@dataclass
+class Phase2Config:
+    """Phase 2: silver from raw text, then gold; against gold-only and the gazetteer.
+
+    raw: raw text inputs for ``kmner silver run`` (.txt, a document per line, or .jsonl).
+    silver: an existing silver JSONL to use instead of running the silver step.
+    gazetteer: compiled gazetteer or term table (default: the bundled one).
+    max_silver: keep at most this many silver sentences with entities (0 = all),
+        a seeded sample: for scaled-down CPU runs.
+    gold_train: gold JSONL for the gold fine-tune and the gold-only model.
+    test: the test set (scored with its label map).
+    output_dir: results folder.
+    silver_train: settings for training on silver (``data`` is filled in).
+    gold_train_settings: settings for the gold fine-tune and the gold-only model.
+    seed: seed for sampling and the bootstrap.
+    """
+
+    raw: list[str] = field(default_factory=list)
+    silver: str = ""
+    gazetteer: str = ""
+    max_silver: int = 0
+    gold_train: str = ""
+    test: TestSet = field(default_factory=TestSet)
+    output_dir: str = "runs/phase2"
+    silver_train: TrainConfig = field(default_factory=lambda: TrainConfig(encoder="-"))
+    gold_train_settings: TrainConfig = field(default_factory=lambda: TrainConfig(encoder="-"))
+    seed: int = 0
+    predict_batch_size: int = 16
+
+    def __post_init__(self) -> None:
+        from kmner.core.runinfo import from_mapping
+
+        for name in ("silver_train", "gold_train_settings"):
+            v = getattr(self, name)
+            if isinstance(v, dict):
+                setattr(self, name, from_mapping(TrainConfig, v, where=name))
+        if isinstance(self.test, dict):
+            self.test = from_mapping(TestSet, self.test, where="test")
+
+
+# ---------------------------------------------------------------------------
+
+def split_gold(records: Sequence[Record], n_train: int, n_test: int, seed: int
+               ) -> tuple[list[Record], list[Record]]:
+    if n_train + n_test > len(records):
+        raise InputError(f"cannot take {n_train} train + {n_test} test sentences from "
+                         f"{len(records)} records")
+    idx = list(range(len(records)))
+    random.Random(seed).shuffle(idx)
+    return [records[i] for i in idx[:n_train]], [records[i] for i in idx[n_train:n_train + n_test]]
+
+
+def _load_test(ts: TestSet) -> tuple[list[Record], list[str]]:
+    recs = load_records(ts.path)
+    lm = LabelMap.parse(ts.label_map)
+    recs = lm.apply(recs)
+    types = list(ts.types) or sorted({e.type for r in recs for e in r.entities})
+    return recs, types
+
+
+def f1_with_ci(gold: Sequence[Record], pred: Sequence[Record], seed: int) -> dict:
+    from kmner.evaluation.bootstrap import bootstrap_ci
+    from kmner.evaluation.scoring import score_records
+
+    s = score_records(gold, pred)
+    ci = bootstrap_ci(s.per_sentence, metric="f1", seed=seed)
+    return {"f1": s.micro.f1, "precision": s.micro.precision, "recall": s.micro.recall,
+            "ci_low": ci.low, "ci_high": ci.high, "tp": s.micro.tp, "fp": s.micro.fp,
+            "fn": s.micro.fn, "sentences": len(gold),
+            "per_type": {t: round(p.f1, 4) for t, p in sorted(s.per_type.items())}}
+
+
+def _predict(model_path: str, recs: list[Record], types: Sequence[str], descriptions: dict,
+             batch_size: int, splitter: str | None = None, log=print) -> tuple[list[Record], float]:
+    from kmner.training.model import load_model
+    from kmner.training.predict import PredictStats, predict_records
+
+    loaded = load_model(model_path, splitter=splitter)
+    stats = PredictStats()
+    desc = {t: descriptions.get(t, loaded.descriptions.get(t, "")) for t in types}
+    preds = predict_records(loaded, recs, types=desc, batch_size=batch_size, stats=stats)
+    log(f"  predicted {model_path} on {len(recs)} sentences: {stats.summary()}")
+    return preds, stats.seconds
+
+
+def _compare(gold, preds: dict[str, list[Record]], out: Path, seed: int, title: str) -> None:
+    from kmner.evaluation.compare import compare_to_dir
+
+    compare_to_dir(gold, preds, out, seed=seed, title=title)
+
+
+def _table(rows: list[tuple[str, str, dict]]) -> str:
+    lines = ["| test set | system | F1 | 95% CI | P | R | sentences |", "|---|---|---|---|---|---|---|"]
+    for test, system, m in rows:
+        lines.append(f"| {test} | {system} | {m['f1']:.3f} | {m['ci_low']:.3f}–{m['ci_high']:.3f} "
+                     f"| {m['precision']:.3f} | {m['recall']:.3f} | {m['sentences']} |")
+    return "\n".join(lines)
+
+
+def _base_of(train: TrainConfig, out: Path) -> str:
+    """The starting model: the configured base, or one built from the encoder."""
+    from kmner.training.model import build_base
+
+    if train.base:
+        return train.base
+    base = out / "base"
+    if not (base / "model.safetensors").exists():
+        build_base(train.encoder, base, max_width=train.max_width or 8, splitter=train.splitter,
+                   seed=train.seed)
+    return str(base)
+
+
+def run_phase1(cfg: Phase1Config, *, log=print, progress: bool = True) -> dict:
+    from kmner.core.runinfo import write_run_info
+    from kmner.training.train import run_training
+
+    t0 = time.time()
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if cfg.train.encoder == "-" and not cfg.train.base:
+        raise ConfigError("phase1: set train.base or train.encoder")
+    gold = load_records(cfg.gold)
+    train, test = split_gold(gold, cfg.n_train, cfg.n_test, cfg.seed)
+    write_records(out / "train.jsonl", train)
+    write_records(out / "test.jsonl", test)
+    write_run_info(out, command="kmner experiment phase1", config=cfg, seed=cfg.seed)
+    descriptions = dict(cfg.train.descriptions)
+    tests = [("gold10", test, sorted(descriptions))]
+    for ts in cfg.extra_tests:
+        recs, types = _load_test(ts)
+        tests.append((ts.name, recs, types))
+
+    base = _base_of(cfg.train, out)
+    log(f"phase1: {len(train)} train / {len(test)} test sentences from {cfg.gold}; base {base}")
+    before = {name: _predict(base, recs, types, descriptions, cfg.predict_batch_size,
+                             splitter=cfg.train.splitter, log=log)[0]
+              for name, recs, types in tests}
+
+    tcfg = dataclasses.replace(cfg.train, base=base, encoder="", output_dir=str(out / "model"),
+                               data=dataclasses.replace(cfg.train.data, train=str(out / "train.jsonl")),
+                               seed=cfg.seed)
+    t_train = time.time()
+    result = run_training(tcfg, progress=progress, log=log)
+    train_seconds = time.time() - t_train
+    after = {name: _predict(str(out / "model"), recs, types, descriptions, cfg.predict_batch_size,
+                            log=log)[0]
+             for name, recs, types in tests}
+
+    rows, results = [], {"tests": {}, "train_seconds": train_seconds,
+                         "best_dev_f1": result.best_dev_f1, "epochs_run": result.epochs_run}
+    for name, recs, _types in tests:
+        write_records(out / "predictions" / f"{name}.before.jsonl", before[name])
+        write_records(out / "predictions" / f"{name}.after.jsonl", after[name])
+        _compare(recs, {"before": before[name], "after": after[name]}, out / f"compare_{name}",
+                 cfg.seed, f"Phase 1 on {name}: before vs after LoRA")
+        mb, ma = f1_with_ci(recs, before[name], cfg.seed), f1_with_ci(recs, after[name], cfg.seed)
+        results["tests"][name] = {"before": mb, "after": ma}
+        rows += [(name, "before (base)", mb), (name, "after (LoRA)", ma)]
+    results["seconds"] = time.time() - t0
+    write_json(out / "results.json", results)
+    md = ("# Phase 1 results\n\n" + _table(rows) + f"\n\nTraining: {train_seconds:.0f}s, "
+          f"{result.epochs_run} epochs, best dev F1 {result.best_dev_f1:.3f}. Total {results['seconds']:.0f}s.\n")
+    (out / "results.md").write_text(md, encoding="utf-8")
+    log(md)
+    return results
+
+
+def gazetteer_predictions(recs: list[Record], out: Path, gazetteer: str = "") -> list[Record]:
+    from kmner.silver.pipeline import SilverConfig, run_silver
+
+    inp = out / "gaz_input.jsonl"
+    write_records(inp, [r.copy_with([]) for r in recs])
+    pred_path = out / "gazetteer_predictions.jsonl"
+    run_silver(SilverConfig(inputs=[str(inp)], output=str(pred_path), threads=1,
+                            gazetteer=gazetteer or None), progress=False)
+    by_id = {r.id: r for r in load_records(pred_path)}
+    return [by_id.get(r.id, r.copy_with([])) for r in recs]
+
+
+def recall_outside_gazetteer(gold: list[Record], pred: list[Record], gazetteer: str = "") -> dict:
+    """Recall on gold entities whose surface the gazetteer does not contain."""
+    from kmner.gazetteer.compiled import CompiledGazetteer
+    from kmner.gazetteer.default import default_gazetteer_path
+
+    gaz = CompiledGazetteer.load(gazetteer or default_gazetteer_path())
+    found = {(p.id, e.key) for p in pred for e in p.entities}
+    total = hit = 0
+    for r in gold:
+        for e in r.entities:
+            if gaz.lookup(e.text) is None:
+                total += 1
+                hit += (r.id, e.key) in found
+    return {"entities_not_in_gazetteer": total, "found": hit,
+            "recall": hit / total if total else 0.0}
+
+
+def run_phase2(cfg: Phase2Config, *, log=print, progress: bool = True) -> dict:
+    from kmner.core.runinfo import write_run_info
+    from kmner.silver.pipeline import SilverConfig, run_silver
+    from kmner.training.train import run_training
+
+    t0 = time.time()
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_run_info(out, command="kmner experiment phase2", config=cfg, seed=cfg.seed)
+    test, types = _load_test(cfg.test)
+    timings: dict[str, float] = {}
+
+    # 1. silver
+    t = time.time()
+    silver_path = Path(cfg.silver) if cfg.silver else out / "silver.jsonl"
+    if not cfg.silver:
+        if not cfg.raw:
+            raise ConfigError("phase2: set raw (raw text inputs) or silver")
+        s = run_silver(SilverConfig(inputs=list(cfg.raw), output=str(silver_path), threads=1,
+                                    gazetteer=cfg.gazetteer or None), progress=progress)
+        log(f"silver: {s.records} sentences, {s.records_with_entities} with entities")
+    silver = [r for r in load_records(silver_path) if r.entities]
+    if cfg.max_silver and len(silver) > cfg.max_silver:
+        silver = random.Random(cfg.seed).sample(silver, cfg.max_silver)
+    write_records(out / "silver_used.jsonl", silver)
+    timings["silver"] = time.time() - t
+
+    # 2. gazetteer alone on the test set
+    gaz_pred = [r for r in gazetteer_predictions(test, out, cfg.gazetteer)]
+    gaz_pred = [p.copy_with([e for e in p.entities if e.type in types]) for p in gaz_pred]
+
+    # 3. train on silver, 4. fine-tune on gold, 5. gold only
+    base = _base_of(cfg.silver_train, out)
+
+    def train(name: str, settings: TrainConfig, base_model: str, data: DataConfig) -> str:
+        tc = dataclasses.replace(settings, base=base_model, encoder="", data=data,
+                                 output_dir=str(out / name), save_merged=settings.use_lora)
+        tt = time.time()
+        run_training(tc, progress=progress, log=log)
+        timings[name] = time.time() - tt
+        return str(out / name)
+
+    silver_model = train("silver_model", cfg.silver_train, base,
+                         dataclasses.replace(cfg.silver_train.data, train=str(out / "silver_used.jsonl")))
+    # the fine-tune continues from the merged silver model (a full GLiNER2)
+    from kmner.training.model import resolve_model_dir
+
+    silver_full = str(resolve_model_dir(silver_model))
+    gold_data = dataclasses.replace(cfg.gold_train_settings.data, train=cfg.gold_train)
+    finetuned = train("silver_then_gold", cfg.gold_train_settings, silver_full, gold_data)
+    gold_only = train("gold_only", cfg.gold_train_settings, base, gold_data)
+
+    descriptions = dict(cfg.silver_train.descriptions)
+    systems = {"gazetteer": gaz_pred}
+    for name, path in (("silver", silver_model), ("silver+gold", finetuned), ("gold-only", gold_only)):
+        systems[name] = _predict(path, test, types, descriptions, cfg.predict_batch_size, log=log)[0]
+    for name, preds in systems.items():
+        write_records(out / "predictions" / f"{name.replace('+', '_')}.jsonl", preds)
+    _compare(test, systems, out / "compare", cfg.seed, f"Phase 2 on {cfg.test.name}")
+    results = {"test": cfg.test.name, "systems": {}, "timings": timings,
+               "silver_sentences": len(silver)}
+    rows = []
+    for name, preds in systems.items():
+        m = f1_with_ci(test, preds, cfg.seed)
+        m["recall_outside_gazetteer"] = recall_outside_gazetteer(test, preds, cfg.gazetteer)
+        results["systems"][name] = m
+        rows.append((cfg.test.name, name, m))
+    results["seconds"] = time.time() - t0
+    write_json(out / "results.json", results)
+    oov = "\n".join(f"- {n}: recall on gold entities not in the gazetteer "
+                    f"{m['recall_outside_gazetteer']['recall']:.3f} "
+                    f"({m['recall_outside_gazetteer']['found']}/"
+                    f"{m['recall_outside_gazetteer']['entities_not_in_gazetteer']})"
+                    for n, m in results["systems"].items())
+    md = f"# Phase 2 results\n\n{_table(rows)}\n\n{oov}\n\nTotal {results['seconds']:.0f}s.\n"
+    (out / "results.md").write_text(md, encoding="utf-8")
+    log(md)
+    return results
+
+
+DEFAULT_ENCODER = "/work/models/e5-small-ko-en"
+
+
+def demo_phase1_config(output_dir: str | Path, *, encoder: str = DEFAULT_ENCODER,
+                       gold: str | Path | None = None, num_epochs: int = 8,
+                       cpu_threads: int = 1) -> Phase1Config:
+    """The demo's Phase 1: LoRA on 40 bundled gold sentences (8 of them held out as
+    dev), before/after on 10, sized for a few minutes on a 2-core CPU."""
+    if gold is None:
+        gold = Path(__file__).resolve().parents[2] / "data" / "sample" / "gold.jsonl"
+    train = TrainConfig(encoder=str(encoder), output_dir=str(Path(output_dir) / "model"),
+                        data=DataConfig(dev_fraction=0.2), num_epochs=num_epochs,
+                        early_stopping_patience=3, cpu_threads=cpu_threads)
+    return Phase1Config(gold=str(gold), output_dir=str(output_dir), train=train)
+
+
+def run_demo_training(output_dir: str | Path, *, encoder: str = DEFAULT_ENCODER,
+                      gold: str | Path | None = None, num_epochs: int = 8,
+                      log=print, progress: bool = True) -> dict:
+    """What ``kmner demo`` calls for "Phase 1 LoRA + before/after report": writes
+    ``output_dir/results.md`` and the HTML comparison in ``output_dir/compare_gold10/``."""
+    cfg = demo_phase1_config(output_dir, encoder=encoder, gold=gold, num_epochs=num_epochs)
+    return run_phase1(cfg, log=log, progress=progress)

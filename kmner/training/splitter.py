@@ -1,0 +1,258 @@
+"""Korean word splitters for GLiNER2.
+
+GLiNER2 predicts spans over *word* tokens, so a span can only end where a word
+token ends. Its default whitespace splitter keeps an eojeol such as 당뇨병이 as one
+token, which makes the gold span 당뇨병 unreachable. These splitters cut each
+eojeol with Kiwi:
+
+- ``kiwi-morphs``: every morpheme is a token (당뇨 | 병 | 이 when Kiwi splits so);
+- ``kiwi-parts``: each eojeol is cut where content morphemes meet function
+  morphemes (particles, endings, copula, verb-forming suffixes) and around
+  symbols, so 당뇨병이 -> 당뇨병 | 이 while 당뇨병 stays one token;
+- ``whitespace``: GLiNER2's default, kept for comparison.
+
+A splitter is a callable ``(text, lower) -> iterator of (token, start, end)``
+with offsets into ``text``, as GLiNER2 expects. It caches offsets per text and
+can be filled from pre-tokenised records (``tokens``: list of ``[start, end]``),
+so a GPU machine without kiwipiepy can train and predict on prepared data.
+The splitter is not saved in GLiNER2 checkpoints; :func:`splitter_spec` and
+:func:`splitter_from_spec` store and restore it through kmner's metadata.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Iterable, Iterator, Sequence
+
+from kmner.core.errors import ConfigError, InputError
+
+SPLITTER_NAMES = ("kiwi-morphs", "kiwi-parts", "whitespace")
+DEFAULT_SPLITTER = "kiwi-morphs"
+
+# Kiwi tags that carry grammar rather than content: particles (J*), endings (E*),
+# the copula (VCP/VCN) and suffixes that turn a noun into a verb or adjective.
+_FUNCTION_TAG = re.compile(r"^(J|E|VCP|VCN|XSV|XSA)")
+_SYMBOL_TAG = re.compile(r"^S[FPSEOW]")
+_WS_TOKEN = re.compile(r"\S+")
+_NON_SPACE_RUN = re.compile(r"\S+")
+
+Offsets = list[tuple[int, int]]
+
+
+def _morph_class(tag: str) -> str:
+    if _SYMBOL_TAG.match(tag):
+        return "symbol"
+    if _FUNCTION_TAG.match(tag):
+        return "function"
+    return "content"
+
+
+class KoreanWordSplitter:
+    """Callable word splitter with an offset cache (see module docstring)."""
+
+    def __init__(self, name: str = DEFAULT_SPLITTER, *, user_dict: str | None = None,
+                 allow_kiwi: bool | None = None, cache_limit: int = 500_000):
+        if name not in SPLITTER_NAMES:
+            raise ConfigError(f"unknown splitter {name!r}; valid: {', '.join(SPLITTER_NAMES)}")
+        self.name = name
+        self.user_dict = user_dict
+        # KMNER_NO_KIWI=1 makes every splitter rely on stored token offsets (GPU runs)
+        self.allow_kiwi = (os.environ.get("KMNER_NO_KIWI") != "1") if allow_kiwi is None else allow_kiwi
+        self.cache_limit = cache_limit
+        self._cache: dict[str, Offsets] = {}
+
+    # -- GLiNER2 protocol -------------------------------------------------
+    def __call__(self, text: str, lower: bool = True) -> Iterator[tuple[str, int, int]]:
+        for s, e in self.offsets(text):
+            tok = text[s:e]
+            yield (tok.lower() if lower else tok), s, e
+
+    # -- offsets -----------------------------------------------------------
+    def offsets(self, text: str) -> Offsets:
+        hit = self._cache.get(text)
+        if hit is not None:
+            return hit
+        # GLiNER2 appends "." to text without final punctuation before splitting.
+        if text.endswith(".") and text[:-1] in self._cache:
+            return self._cache[text[:-1]] + [(len(text) - 1, len(text))]
+        offs = self._compute([text])[0]
+        self._remember(text, offs)
+        return offs
+
+    def prepare(self, texts: Iterable[str]) -> None:
+        """Split many texts at once (Kiwi is much faster in batches) into the cache."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if todo:
+            for text, offs in zip(todo, self._compute(todo)):
+                self._remember(text, offs)
+
+    def add_pretokenized(self, text: str, offsets: Sequence[Sequence[int]], *,
+                         where: str = "record") -> None:
+        """Use stored token offsets for ``text`` instead of running Kiwi."""
+        offs = [(int(s), int(e)) for s, e in offsets]
+        prev = 0
+        for s, e in offs:
+            if not (prev <= s < e <= len(text)) or text[s:e].strip() != text[s:e]:
+                raise InputError(f"{where}: bad token offsets [{s}, {e}) for a text of "
+                                 f"length {len(text)} (tokens must be sorted, non-empty, "
+                                 f"non-overlapping and hold no spaces)")
+            prev = e
+        covered = sum(e - s for s, e in offs)
+        if covered != len(text) - sum(1 for c in text if c.isspace()):
+            raise InputError(f"{where}: token offsets do not cover every non-space character")
+        self._remember(text, offs)
+
+    def _remember(self, text: str, offs: Offsets) -> None:
+        if len(self._cache) >= self.cache_limit:
+            self._cache.clear()
+        self._cache[text] = offs
+
+    def _compute(self, texts: list[str]) -> list[Offsets]:
+        if self.name == "whitespace":
+            return [[m.span() for m in _WS_TOKEN.finditer(t)] for t in texts]
+        if not self.allow_kiwi:
+            raise InputError(
+                f"text not pre-tokenised and Kiwi is disabled for this splitter: {texts[0][:60]!r}; "
+                "run `kmner tokenize` on the data first")
+        try:
+            from kmner.core.morph import analyze_many
+        except ImportError as exc:  # pragma: no cover - kiwipiepy is a core dependency
+            raise InputError("kiwipiepy is not installed; pre-tokenise the data with "
+                             "`kmner tokenize` on a machine that has it") from exc
+        out = []
+        for text, morphs in zip(texts, analyze_many(texts, user_dict=self.user_dict, num_workers=1)):
+            units = _merge_contractions([(m.start, m.end, m.tag) for m in morphs if m.end > m.start])
+            units = _fill_gaps(text, units)
+            if self.name == "kiwi-parts":
+                units = _group_parts(text, units)
+            out.append([(s, e) for s, e, _ in units])
+        return out
+
+    def spec(self) -> dict:
+        return splitter_spec(self)
+
+
+def _merge_contractions(units: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    # 했 = 하 + 었 share one character: fuse morphemes that overlap.
+    out: list[tuple[int, int, str]] = []
+    for s, e, tag in sorted(units):
+        if out and s < out[-1][1]:
+            ps, pe, ptag = out[-1]
+            # the fused unit is grammatical if any part is (했 ends in an ending)
+            tag2 = ptag if _morph_class(ptag) != "content" else tag
+            out[-1] = (ps, max(pe, e), tag2)
+        else:
+            out.append((s, e, tag))
+    return out
+
+
+def _fill_gaps(text: str, units: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Kiwi may skip characters; every non-space character must be in a token."""
+    out: list[tuple[int, int, str]] = []
+    pos = 0
+    for s, e, tag in units + [(len(text), len(text), "")]:
+        if s > pos:
+            for m in _NON_SPACE_RUN.finditer(text, pos, s):
+                out.append((m.start(), m.end(), "SW"))
+        if e > s:
+            out.append((s, e, tag))
+        pos = max(pos, e)
+    return out
+
+
+def _group_parts(text: str, units: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Merge adjacent morphemes of one eojeol that are of the same class."""
+    out: list[tuple[int, int, str]] = []
+    for s, e, tag in units:
+        cls = _morph_class(tag)
+        if out:
+            ps, pe, pcls = out[-1]
+            same_word = pe == s  # no space between them
+            if same_word and cls == pcls and cls != "symbol":
+                out[-1] = (ps, e, cls)
+                continue
+        out.append((s, e, cls))
+    return out
+
+
+def splitter_spec(splitter: KoreanWordSplitter) -> dict:
+    return {"name": splitter.name, "user_dict": splitter.user_dict}
+
+
+def splitter_from_spec(spec: dict | str | None, *, allow_kiwi: bool | None = None
+                       ) -> KoreanWordSplitter:
+    if spec is None:
+        spec = {"name": "whitespace"}
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    return KoreanWordSplitter(spec.get("name", DEFAULT_SPLITTER), user_dict=spec.get("user_dict"),
+                              allow_kiwi=allow_kiwi)
+
+
+def load_pretokenized(splitter: KoreanWordSplitter, records: Iterable) -> int:
+    """Fill the splitter's cache from records carrying ``tokens`` (list of [start, end]).
+    Returns how many records had them."""
+    n = 0
+    for rec in records:
+        toks = (rec.extra or {}).get("tokens") if hasattr(rec, "extra") else rec.get("tokens")
+        if toks is None:
+            continue
+        text = rec.text if hasattr(rec, "text") else rec["text"]
+        rid = getattr(rec, "id", None)
+        splitter.add_pretokenized(text, toks, where=f"record {rid}")
+        n += 1
+    return n
+
+
+def pretokenize(records: Sequence, splitter: KoreanWordSplitter) -> list:
+    """Copies of ``records`` with ``tokens`` offsets from ``splitter`` stored in the data,
+    and the splitter's name, so later runs need no Kiwi."""
+    from kmner.core.records import Record
+
+    splitter.prepare(r.text for r in records)
+    out = []
+    for r in records:
+        extra = dict(r.extra or {})
+        extra["tokens"] = [list(t) for t in splitter.offsets(r.text)]
+        extra["tokens_splitter"] = splitter.name
+        out.append(Record(r.id, r.text, list(r.entities), r.meta, extra))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Alignment: can each gold span be expressed in splitter tokens?
+# ---------------------------------------------------------------------------
+
+def span_tokens(offsets: Offsets, start: int, end: int) -> tuple[int, int] | None:
+    """Token range ``[i, j)`` whose characters are exactly ``[start, end)``, else None."""
+    starts = {s: i for i, (s, _) in enumerate(offsets)}
+    ends = {e: i for i, (_, e) in enumerate(offsets)}
+    if start in starts and end in ends and ends[end] >= starts[start]:
+        return starts[start], ends[end] + 1
+    return None
+
+
+def alignment_share(records: Sequence, splitter: KoreanWordSplitter) -> dict:
+    """Share of gold entities whose boundaries fall on token boundaries, with examples."""
+    splitter.prepare(r.text for r in records)
+    total = ok = 0
+    examples = []
+    widths: dict[int, int] = {}
+    for r in records:
+        offs = splitter.offsets(r.text)
+        for ent in r.entities:
+            total += 1
+            rng = span_tokens(offs, ent.start, ent.end)
+            if rng is None:
+                if len(examples) < 20:
+                    toks = [r.text[s:e] for s, e in offs if s < ent.end + 4 and e > ent.start - 4]
+                    examples.append({"id": r.id, "entity": ent.text, "type": ent.type,
+                                     "tokens_near": toks})
+            else:
+                ok += 1
+                w = rng[1] - rng[0]
+                widths[w] = widths.get(w, 0) + 1
+    return {"splitter": splitter.name, "entities": total, "aligned": ok,
+            "share": ok / total if total else 1.0, "widths": dict(sorted(widths.items())),
+            "examples": examples}

@@ -1,0 +1,356 @@
+"""``kmner train CONFIG``: GLiNER2 LoRA or full fine-tuning with model selection
+on dev F1 from :mod:`kmner.evaluation` (never on loss), every unusable span
+reported, and a self-describing output folder."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kmner.core.errors import ConfigError, InputError
+from kmner.core.jsonl import load_records, write_json
+from kmner.core.labelmap import LabelMap
+from kmner.core.records import Record
+from kmner.training.config import TrainConfig
+from kmner.training.examples import (AlignmentReport, build_examples, check_types,
+                                     max_width_from_data, split_dev, weighted)
+from kmner.training.model import (LoadedModel, attach_splitter, build_base, load_gliner,
+                                  weights_hash, write_meta)
+from kmner.training.splitter import KoreanWordSplitter, load_pretokenized, splitter_spec
+
+STATE_FILE = "kmner_state.json"
+
+
+@dataclass
+class TrainResult:
+    output_dir: Path
+    model_dir: Path
+    best_dev_f1: float
+    epochs_run: int
+    seconds: float
+    train_examples: int
+    reports: list[AlignmentReport] = field(default_factory=list)
+    history: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class PreparedData:
+    train: list[Record]
+    dev: list[Record]
+    silver: list[Record]
+    label_map_counts: dict[str, int]
+
+
+def load_training_data(cfg: TrainConfig) -> PreparedData:
+    d = cfg.data
+    if not d.train:
+        raise ConfigError("data.train is required (a gold JSONL file)")
+    lm = LabelMap.parse(d.label_map)
+    counts: Counter = Counter()
+    train = lm.apply(load_records(d.train), counts)
+    if d.max_records:
+        train = train[: d.max_records]
+    check_types(train, cfg.descriptions, source=d.train)
+    if d.dev:
+        dev = lm.apply(load_records(d.dev), counts)
+        check_types(dev, cfg.descriptions, source=d.dev)
+    else:
+        train, dev = split_dev(train, d.dev_fraction, cfg.seed)
+    silver: list[Record] = []
+    if d.silver:
+        silver = lm.apply(load_records(d.silver), counts)
+        check_types(silver, cfg.descriptions, source=d.silver)
+    n_ents = sum(len(r.entities) for r in train) + sum(len(r.entities) for r in silver)
+    if not train and not silver or n_ents == 0:
+        raise InputError(
+            f"training set is empty after filtering: {len(train)} gold and {len(silver)} silver "
+            f"records with {n_ents} entities left (label map: {lm.describe()}, "
+            f"max_records: {d.max_records}, dev_fraction: {d.dev_fraction})", path=d.train)
+    return PreparedData(train, dev, silver, dict(counts))
+
+
+def _precision_flags(cfg: TrainConfig) -> dict[str, bool]:
+    import torch
+
+    if not torch.cuda.is_available() or cfg.precision == "fp32":
+        return {"fp16": False, "bf16": False}
+    if cfg.precision == "auto":
+        bf16 = torch.cuda.is_bf16_supported()
+        return {"fp16": False, "bf16": bf16}
+    return {"fp16": cfg.precision == "fp16", "bf16": cfg.precision == "bf16"}
+
+
+def _resume_epoch(path: str) -> int:
+    m = re.search(r"checkpoint-epoch-(\d+)$", str(Path(path).resolve()))
+    if not m:
+        raise ConfigError(f"resume_from must be a checkpoints/checkpoint-epoch-N folder, got {path}")
+    if not Path(path).is_dir():
+        raise ConfigError(f"resume_from: {path} does not exist")
+    return int(m.group(1))
+
+
+def _make_trainer_class():
+    from gliner2.training.trainer import ExtractorTrainer
+
+    class KmnerTrainer(ExtractorTrainer):
+        """Shows dev F1 on the progress bar, numbers epoch checkpoints after a
+        resumed epoch, and leaves a small state file in every checkpoint."""
+
+        epoch_offset = 0
+        last_f1: float | None = None
+        history: list[dict] = []
+
+        def _log_metrics(self, metrics, prefix=""):
+            super()._log_metrics(metrics, prefix)
+            if isinstance(metrics, dict) and "eval_f1" in metrics:
+                self.last_f1 = metrics["eval_f1"]
+                self.history.append({"epoch": self.epoch + 1 + self.epoch_offset,
+                                     "step": self.global_step,
+                                     **{k: v for k, v in metrics.items()
+                                        if isinstance(v, (int, float)) and k not in ("epoch", "step")}})
+            if self.progress_bar is not None and self.last_f1 is not None:
+                base = self.progress_bar.postfix or ""
+                if "dev_f1" not in base:
+                    self.progress_bar.set_postfix_str(
+                        (base + ", " if base else "") + f"dev_f1={self.last_f1:.3f}", refresh=False)
+
+        def _save_checkpoint(self, name):
+            m = re.fullmatch(r"checkpoint-epoch-(\d+)", name)
+            if m:
+                name = f"checkpoint-epoch-{int(m.group(1)) + self.epoch_offset}"
+            super()._save_checkpoint(name)
+            state = {"epoch": self.epoch + 1 + self.epoch_offset, "global_step": self.global_step,
+                     "best_metric": self.best_metric, "history": self.history}
+            write_json(self.output_dir / name / STATE_FILE, state)
+
+    return KmnerTrainer
+
+
+THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))
+
+
+def _score(gold: list[Record], pred: list[Record]) -> dict[str, float]:
+    from kmner.evaluation.scoring import score_records
+
+    s = score_records(gold, pred)
+    return {"eval_f1": s.micro.f1, "eval_precision": s.micro.precision,
+            "eval_recall": s.micro.recall}
+
+
+def _score_best_threshold(gold: list[Record], pred: list[Record]) -> dict[str, float]:
+    """Dev scores at the grid threshold with the best F1 (predictions made at the
+    lowest grid value carry their confidence in ``meta.score``)."""
+    best: dict[str, float] | None = None
+    for thr in THRESHOLD_GRID:
+        kept = [r.copy_with([e for e in r.entities if (e.meta or {}).get("score", 1.0) >= thr])
+                for r in pred]
+        m = _score(gold, kept)
+        if best is None or m["eval_f1"] > best["eval_f1"]:
+            best = dict(m, eval_threshold=thr)
+    return best or {}
+
+
+def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> TrainResult:
+    import torch
+    from gliner2.training.trainer import TrainingConfig as GTrainingConfig
+
+    from kmner.core.runinfo import write_run_info
+    from kmner.training.predict import predict_records
+
+    t0 = time.time()
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data = load_training_data(cfg)
+    random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    if cfg.cpu_threads:
+        torch.set_num_threads(cfg.cpu_threads)
+
+    plain = KoreanWordSplitter(cfg.splitter)
+    trainsplit = KoreanWordSplitter(cfg.splitter)
+    for sp in (plain, trainsplit):
+        for recs in (data.train, data.dev, data.silver):
+            load_pretokenized(sp, recs)
+    max_width = cfg.max_width or max_width_from_data(data.train + data.silver, plain, cfg.max_width_cap)
+    log(f"splitter {cfg.splitter}; max_width {max_width}"
+        + (" (from data)" if not cfg.max_width else ""))
+
+    if cfg.encoder:
+        base_dir = out / "base"
+        if not (base_dir / "model.safetensors").exists():
+            build_base(cfg.encoder, base_dir, max_width=max_width, splitter=cfg.splitter, seed=cfg.seed)
+        base = str(base_dir.resolve())
+    else:
+        base = str(Path(cfg.base).resolve()) if Path(cfg.base).exists() else cfg.base
+    base_sha = weights_hash(base)
+    model = load_gliner(base, max_width=max_width)
+    attach_splitter(model, trainsplit)
+
+    rng = random.Random(cfg.seed)
+    gold_ex, gold_rep = build_examples(
+        data.train, descriptions=cfg.descriptions, splitter=trainsplit, max_width=max_width,
+        name="train gold", refine_at_gold=cfg.refine_at_gold, max_len=cfg.max_len,
+        processor=model.processor)
+    reports = [gold_rep]
+    train_ex = weighted(gold_ex, cfg.data.gold_weight, rng)
+    if data.silver:
+        silver_ex, silver_rep = build_examples(
+            data.silver, descriptions=cfg.descriptions, splitter=trainsplit, max_width=max_width,
+            name="train silver", refine_at_gold=cfg.refine_at_gold, max_len=cfg.max_len,
+            processor=model.processor)
+        reports.append(silver_rep)
+        train_ex += weighted(silver_ex, cfg.data.silver_weight, rng)
+    dev_ex, dev_rep = build_examples(
+        data.dev, descriptions=cfg.descriptions, splitter=plain, max_width=max_width,
+        name="dev", max_len=cfg.max_len, processor=None)
+    reports.append(dev_rep)
+    for rep in reports:
+        log(rep.summary())
+        for ex in rep.examples[:3]:
+            log(f"  {ex['problem']}: {ex['id']} {ex['type']} {ex['text']!r} ({ex['detail']})")
+    write_json(out / "alignment.json", {"splitter": cfg.splitter, "max_width": max_width,
+                                        "reports": [r.to_dict() for r in reports],
+                                        "label_map_counts": data.label_map_counts})
+    if not train_ex or sum(gold_rep.used for gold_rep in reports[:-1]) == 0:
+        raise InputError("training set is empty after filtering: no trainable entity left "
+                         "(see alignment.json)", path=cfg.data.train)
+
+    gconf = GTrainingConfig(
+        output_dir=str(out / "checkpoints"), experiment_name=out.name,
+        num_epochs=cfg.num_epochs, max_steps=cfg.max_steps, batch_size=cfg.batch_size,
+        eval_batch_size=cfg.eval_batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        encoder_lr=cfg.encoder_lr, task_lr=cfg.task_lr, weight_decay=cfg.weight_decay,
+        max_grad_norm=cfg.max_grad_norm, scheduler_type=cfg.scheduler_type,
+        warmup_ratio=cfg.warmup_ratio, eval_strategy=cfg.eval_strategy,
+        eval_steps=cfg.eval_steps, save_best=cfg.save_best, save_total_limit=2,
+        metric_for_best="eval_f1", greater_is_better=True,
+        early_stopping=cfg.early_stopping, early_stopping_patience=cfg.early_stopping_patience,
+        num_workers=cfg.num_workers, pin_memory=False, seed=cfg.seed,
+        max_len=cfg.max_len, use_lora=cfg.use_lora, lora_r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+        lora_target_modules=list(cfg.lora_target_modules), save_adapter_only=True,
+        logging_steps=1, validate_data=True, **_precision_flags(cfg))
+
+    epoch_offset = 0
+    prev_state: dict = {}
+    if cfg.resume_from:
+        epoch_offset = _resume_epoch(cfg.resume_from)
+        if epoch_offset >= cfg.num_epochs:
+            raise ConfigError(f"resume_from is at epoch {epoch_offset}; num_epochs "
+                              f"{cfg.num_epochs} leaves nothing to train")
+        gconf.num_epochs = cfg.num_epochs - epoch_offset
+        state_path = Path(cfg.resume_from) / STATE_FILE
+        prev_state = json.loads(state_path.read_text()) if state_path.exists() else {}
+        if not cfg.use_lora:
+            load_full_weights(model, cfg.resume_from)
+
+    eval_loop_splitter = plain
+
+    def compute_metrics(m, _eval_dataset) -> dict[str, float]:
+        # dev is predicted with the plain splitter, exactly as at inference time
+        attach_splitter(m, eval_loop_splitter)
+        try:
+            pred = predict_records(
+                LoadedModel(m, eval_loop_splitter, {}), data.dev, types=cfg.descriptions,
+                threshold=THRESHOLD_GRID[0] if cfg.tune_threshold else cfg.threshold,
+                thresholds={} if cfg.tune_threshold else cfg.thresholds,
+                batch_size=cfg.eval_batch_size)
+        finally:
+            attach_splitter(m, trainsplit)
+        return _score_best_threshold(data.dev, pred) if cfg.tune_threshold else _score(data.dev, pred)
+
+    if cfg.freeze_embeddings and not cfg.use_lora:
+        emb = model.encoder.get_input_embeddings()
+        emb.weight.requires_grad = False
+        log(f"token embeddings frozen ({emb.weight.numel():,} weights)")
+    Trainer = _make_trainer_class()
+    trainer = Trainer(model=model, config=gconf, compute_metrics=compute_metrics)
+    trainer.history = list(prev_state.get("history", []))
+    trainer.epoch_offset = epoch_offset
+    if cfg.resume_from:
+        if cfg.use_lora:
+            load_adapter_weights(trainer.model, cfg.resume_from)
+        if "best_metric" in prev_state:
+            trainer.best_metric = prev_state["best_metric"]
+        log(f"resumed from {cfg.resume_from} at epoch {epoch_offset}")
+    if not progress:
+        import logging
+
+        logging.getLogger("gliner2").setLevel(logging.WARNING)
+    summary = trainer.train(train_data=train_ex, eval_data=dev_ex if data.dev else None)
+
+    ck = out / "checkpoints"
+    src = ck / "best" if cfg.save_best and (ck / "best").exists() else ck / "final"
+    model_dir = out / ("adapter" if cfg.use_lora else "model")
+    if model_dir.exists():
+        shutil.rmtree(model_dir)
+    shutil.copytree(src, model_dir)
+    best_f1 = max((h.get("eval_f1", 0.0) for h in trainer.history), default=0.0)
+    threshold = cfg.threshold
+    if cfg.tune_threshold and trainer.history and best_f1 > 0:
+        best_epoch = max(trainer.history, key=lambda h: h.get("eval_f1", 0.0))
+        threshold = best_epoch.get("eval_threshold", cfg.threshold)
+    meta = {"kind": "adapter" if cfg.use_lora else "full", "splitter": splitter_spec(plain),
+            "types": sorted(cfg.descriptions), "descriptions": dict(cfg.descriptions),
+            "threshold": threshold, "thresholds": dict(cfg.thresholds),
+            "label_map": LabelMap.parse(cfg.data.label_map).mapping, "max_width": max_width,
+            "best_dev_f1": best_f1, "selected": src.name}
+    if cfg.use_lora:
+        meta.update(base=base, base_sha256=base_sha)
+    else:
+        meta.update(base_of_finetune=base, weights_sha256=weights_hash(model_dir))
+    write_meta(model_dir, meta)
+    if cfg.use_lora and cfg.save_merged:
+        from kmner.training.model import load_model, merge_adapter, save_full
+
+        save_full(merge_adapter(load_model(str(model_dir), device="cpu")), out / "merged")
+    seconds = time.time() - t0
+    metrics = {"best_dev_f1": best_f1, "selected_checkpoint": src.name, "threshold": threshold,
+               "eval_history": trainer.history,
+               "train_history": [h for h in summary.get("train_metrics_history", [])][-200:],
+               "total_steps": summary.get("total_steps"), "epochs_run": summary.get("total_epochs"),
+               "epoch_offset": epoch_offset, "train_examples": len(train_ex),
+               "samples_per_second": summary.get("samples_per_second"), "seconds": seconds}
+    write_json(out / "metrics.json", metrics)
+    write_meta(out, {"kind": "run", "model": model_dir.name, "best_dev_f1": best_f1})
+    write_run_info(out, command="kmner train", config=cfg, seed=cfg.seed,
+                   extra={"base": base, "base_sha256": base_sha, "max_width": max_width})
+    log(f"best dev F1 {best_f1:.4f} ({src.name}, threshold {threshold}); model in {model_dir}; "
+        f"{seconds:.0f}s")
+    return TrainResult(out, model_dir, best_f1, int(summary.get("total_epochs") or 0), seconds,
+                       len(train_ex), reports, trainer.history)
+
+
+def load_adapter_weights(peft_model, checkpoint: str) -> int:
+    """Put a saved adapter's weights into a live PeftModel (used to resume)."""
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    f = Path(checkpoint) / "adapter_model.safetensors"
+    if not f.exists():
+        raise ConfigError(f"resume_from: {checkpoint} has no adapter_model.safetensors "
+                          "(was the run LoRA?)")
+    state = load_file(str(f))
+    res = set_peft_model_state_dict(peft_model, state)
+    unexpected = getattr(res, "unexpected_keys", []) or []
+    if unexpected:
+        raise ConfigError(f"resume_from: {len(unexpected)} adapter tensors do not fit this "
+                          f"model (e.g. {unexpected[0]}); same lora settings?")
+    return len(state)
+
+
+def load_full_weights(model, checkpoint: str) -> None:
+    from safetensors.torch import load_file
+
+    f = Path(checkpoint) / "model.safetensors"
+    if not f.exists():
+        raise ConfigError(f"resume_from: {checkpoint} has no model.safetensors")
+    model.load_state_dict(load_file(str(f)))
