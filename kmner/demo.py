@@ -44,12 +44,6 @@ class DemoConfig:
     seed: int = 0
 
 
-def default_encoder_dir() -> Path:
-    from kmner.gazetteer.default import cache_dir
-
-    return cache_dir() / "models" / "e5-small-ko-en"
-
-
 def run_demo(cfg: DemoConfig, *, log: Callable[[str], None] = print) -> dict:
     """Run every step, logging as it goes; returns the key figures."""
     from kmner.core.jsonl import load_records, write_records
@@ -112,14 +106,13 @@ def run_demo(cfg: DemoConfig, *, log: Callable[[str], None] = print) -> dict:
     if not cfg.train:
         log("[5/6] encoder: skipped (--no-train)\n[6/6] Phase 1: skipped (--no-train)")
     else:
-        encoder = Path(cfg.encoder_dir) if cfg.encoder_dir else default_encoder_dir()
-        log(f"[5/6] offline encoder: {encoder}")
-        if not (encoder / "config.json").exists():
-            from kmner.training.encoder.convert import fetch_encoder
+        from kmner.training.encoder.convert import default_encoder_dir, ensure_default_encoder
 
-            fetch_encoder(encoder, name="e5-small", vocab="ko-en", log=lambda m: log("      " + m))
+        log(f"[5/6] offline encoder: {cfg.encoder_dir or default_encoder_dir()}")
+        if cfg.encoder_dir:
+            encoder = Path(cfg.encoder_dir)
         else:
-            log("      already built (cached)")
+            encoder = ensure_default_encoder(log=lambda m: log("      " + m))
         log("[6/6] Phase 1: LoRA on 40 gold sentences, before/after on 10")
         from kmner.training.experiment import run_demo_training
 

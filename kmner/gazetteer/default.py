@@ -7,8 +7,9 @@ the cleaned term table, into ``$KMNER_CACHE`` (default ``~/.cache/kmner``)."""
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
+
+from kmner.core.cache import cache_dir
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "gazetteer"
 DEFAULT_GAZ = DATA_DIR / "default.gaz"
@@ -16,8 +17,6 @@ DEFAULT_TERMS = DATA_DIR / "default_terms.tsv"
 DEFAULT_CONFIG = DATA_DIR / "default.yaml"
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("KMNER_CACHE", Path.home() / ".cache" / "kmner"))
 
 
 def default_gazetteer_path() -> Path:

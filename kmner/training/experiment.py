@@ -347,10 +347,7 @@ def run_phase2(cfg: Phase2Config, *, log=print, progress: bool = True) -> dict:
     return results
 
 
-DEFAULT_ENCODER = "/work/models/e5-small-ko-en"
-
-
-def demo_phase1_config(output_dir: str | Path, *, encoder: str = DEFAULT_ENCODER,
+def demo_phase1_config(output_dir: str | Path, *, encoder: str | Path,
                        gold: str | Path | None = None, num_epochs: int = 8,
                        cpu_threads: int = 1) -> Phase1Config:
     """The demo's Phase 1: LoRA on 40 bundled gold sentences (8 of them held out as
@@ -363,7 +360,7 @@ def demo_phase1_config(output_dir: str | Path, *, encoder: str = DEFAULT_ENCODER
     return Phase1Config(gold=str(gold), output_dir=str(output_dir), train=train)
 
 
-def run_demo_training(output_dir: str | Path, *, encoder: str = DEFAULT_ENCODER,
+def run_demo_training(output_dir: str | Path, *, encoder: str | Path,
                       gold: str | Path | None = None, num_epochs: int = 8,
                       log=print, progress: bool = True) -> dict:
     """What ``kmner demo`` calls for "Phase 1 LoRA + before/after report": writes

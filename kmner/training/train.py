@@ -12,7 +12,6 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from kmner.core.errors import ConfigError, InputError
 from kmner.core.jsonl import load_records, write_json

