@@ -2,7 +2,7 @@
 ship tier) against seeded, damaged copies of itself. Prints the figures and
 writes JSON with the machine it ran on.
 
-    python bench/bench_evaluation.py [--out out/bench/evaluation.json]
+    python bench/bench_evaluation.py [--out bench/results/evaluation.json]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from kmner.evaluation.evaluate import EvaluationConfig, evaluate  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--gold", default=str(REPO.parent / "shared/data/gold/klue_ner/dev.jsonl"))
-    ap.add_argument("--out", default=str(REPO / "out/bench/evaluation.json"))
+    ap.add_argument("--out", default=str(REPO / "bench/results/evaluation.json"))
     args = ap.parse_args()
     gold = load_records(args.gold, allow_overlaps=True)
     types = tuple(sorted({e.type for r in gold for e in r.entities}))
