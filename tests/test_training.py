@@ -103,6 +103,49 @@ def test_gold_targets_end_before_the_particle(run, work):
         assert sp.offsets(rec[0].text)[end][1] == token_end
 
 
+def test_training_prompts_shuffle_type_order_and_keep_gold_with_its_type(run, work):
+    """GLiNER2 2.1.0 lists entity types in declared order by default; with a fixed
+    order a model can learn types by prompt slot (Body was scored as Disease).
+    kmner's training set-up must vary the order, and each type's gold spans must
+    follow it to its new slot."""
+    import random
+
+    from gliner2.training.trainer import ExtractorCollator, ExtractorDataset
+
+    from kmner.training.examples import build_examples
+    from kmner.training.model import attach_splitter, load_gliner
+    from kmner.training.train import configure_sampling
+
+    model = load_gliner(str(work / "run" / "base"))
+    sp = KoreanWordSplitter("kiwi-morphs")
+    attach_splitter(model, sp)
+    rec = tiny_records(3)[2]  # 간(Body, token 0) ... 간염(Disease, token 5)
+    ex, _ = build_examples([rec], descriptions=TYPES, splitter=sp, max_width=4, name="x")
+    item = ExtractorDataset(ex, shuffle=False)[0]
+    expected = {"Disease": [(5, 5)], "Body": [(0, 0)], "Treatment": []}
+
+    def orders_seen(shuffle_types: bool) -> set:
+        configure_sampling(model, make_config(work, "unused", shuffle_types=shuffle_types))
+        random.seed(0)
+        seen, checked = set(), 0
+        for _ in range(40):
+            batch = ExtractorCollator(model.processor, is_training=True)([item])
+            schema = batch.schema_tokens_list[0][0]
+            names = [schema[i + 1] for i, tok in enumerate(schema) if tok == "[E]"]
+            if set(names) != set(expected):
+                continue  # GLiNER2's synthetic "entity N" label draw
+            spans = batch.structure_labels[0][0][1][0]
+            assert dict(zip(names, spans)) == expected
+            seen.add(tuple(names))
+            checked += 1
+        assert checked >= 20
+        return seen
+
+    assert len(orders_seen(True)) >= 3
+    assert orders_seen(False) == {tuple(TYPES)}
+    assert make_config(work, "unused").shuffle_types  # on by default
+
+
 def test_unaligned_and_too_wide_spans_are_reported(work):
     from kmner.training.examples import build_examples
 

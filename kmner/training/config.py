@@ -58,6 +58,12 @@ class TrainConfig:
         every type in the data must have one.
     splitter: word splitter (``kiwi-morphs``, ``kiwi-parts``, ``whitespace``);
         saved in the model's kmner metadata and restored on load.
+    shuffle_types: shuffle the order of the entity types in the GLiNER2 prompt for
+        every training example. GLiNER2 2.1.0 keeps the declared order by default
+        (``SamplingConfig.shuffle_entities=False``), and kmner declares every type
+        in every example, so without shuffling the model can learn a type from its
+        slot in the prompt instead of its name and description (a fresh-head run
+        scored Body spans as Disease and followed the slot when types were reordered).
     refine_at_gold: in training data only, also cut Kiwi tokens at gold span
         boundaries so every gold span is trainable; spans the plain splitter
         cannot express are still counted in ``alignment.json``.
@@ -119,6 +125,7 @@ class TrainConfig:
     data: DataConfig = field(default_factory=DataConfig)
     descriptions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DESCRIPTIONS))
     splitter: str = "kiwi-morphs"
+    shuffle_types: bool = True
     refine_at_gold: bool = True
     max_width: int = 0
     max_width_cap: int = 12

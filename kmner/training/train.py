@@ -156,6 +156,16 @@ def _score_best_threshold(gold: list[Record], pred: list[Record]) -> dict[str, f
     return best or {}
 
 
+def configure_sampling(model, cfg: TrainConfig) -> None:
+    """Training-time prompt sampling: with ``shuffle_types`` every example lists
+    its entity types in a fresh random order, so a type can only be recognised by
+    its name and description, never by its slot (see ``TrainConfig.shuffle_types``)."""
+    from dataclasses import replace
+
+    model.processor.sampling_config = replace(model.processor.sampling_config,
+                                              shuffle_entities=bool(cfg.shuffle_types))
+
+
 def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> TrainResult:
     import torch
     from gliner2.training.trainer import TrainingConfig as GTrainingConfig
@@ -191,6 +201,7 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
     base_sha = weights_hash(base)
     model = load_gliner(base, max_width=max_width)
     attach_splitter(model, trainsplit)
+    configure_sampling(model, cfg)
 
     rng = random.Random(cfg.seed)
     gold_ex, gold_rep = build_examples(
