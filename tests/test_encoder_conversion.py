@@ -309,17 +309,7 @@ KOREAN_CLINICAL = [
     "파킨슨병으로 레보도파를 복용 중이며 보행장애가 있다.",
     "혈압 150/95 mmHg, 맥박 88회/분, 체온 36.8°C로 측정되었다.",
 ]
-ENGLISH = [
-    "The patient was started on metformin 500 mg twice daily for type 2 diabetes.",
-    "Chest CT showed a 2 cm nodule in the right upper lobe.",
-]
-PARAPHRASES = [
-    ("당뇨병 환자의 혈당 관리", "혈당 조절이 필요한 당뇨 환자", "오늘 날씨가 맑다"),
-    ("머리가 아프고 열이 난다", "두통과 발열 증상이 있다", "주식 시장이 크게 하락했다"),
-    ("무릎 관절 수술 후 재활 치료", "무릎 수술을 받은 뒤 재활 운동", "새 스마트폰이 출시되었다"),
-    ("blood sugar control in diabetic patients", "managing glucose levels for people with diabetes",
-     "the weather is sunny today"),
-]
+from kmner.training.encoder.probes import ENGLISH, PARAPHRASES  # noqa: E402
 
 
 def reference_tokenizer(e5):
