@@ -138,25 +138,29 @@ class SilverProcessor:
                 ) -> Iterator[tuple[Unit, list[Record]]]:
         """(unit, output records) in input order; rejected units give [].
 
-        Units are analysed a batch at a time: Kiwi's workers get the whole batch,
-        then this thread matches it. Overlapping the two (streaming Kiwi's results,
-        or analysing the next batch in a helper thread) measured slower on two
-        cores: Kiwi's two workers already fill them."""
-        batch: list[Unit] = []
-        for unit in units:
-            batch.append(unit)
-            if len(batch) >= batch_size:
-                yield from self._process_batch(batch, kiwi)
-                batch = []
-        if batch:
-            yield from self._process_batch(batch, kiwi)
+        Kiwi analyses batch k+1 in a background thread while this thread matches
+        batch k. Each batch is drained in one call: Kiwi keeps only a few texts in
+        flight per next(), so matching between next() calls would idle its workers."""
+        from concurrent.futures import ThreadPoolExecutor
 
-    def _process_batch(self, batch: list[Unit], kiwi) -> Iterator[tuple[Unit, list[Record]]]:
-        texts = [self.needs_kiwi(u) for u in batch]
-        todo = [t for t in texts if t is not None]
-        # Drain the batch at once: Kiwi only keeps a few texts in flight per next()
-        # call, so matching between next() calls would leave its workers idle.
-        analysed = iter(list(kiwi.tokenize(todo, split_sents=True)) if todo else ())
+        def analyse(texts: list[str | None]) -> list:
+            todo = [t for t in texts if t is not None]
+            return list(kiwi.tokenize(todo, split_sents=True)) if todo else []
+
+        pending = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmner-kiwi") as pool:
+            for batch in _batches(units, batch_size):
+                texts = [self.needs_kiwi(u) for u in batch]
+                future = pool.submit(analyse, texts)
+                if pending is not None:
+                    yield from self._match_batch(*pending)
+                pending = (batch, texts, future)
+            if pending is not None:
+                yield from self._match_batch(*pending)
+
+    def _match_batch(self, batch: list[Unit], texts: list[str | None], future
+                     ) -> Iterator[tuple[Unit, list[Record]]]:
+        analysed = iter(future.result())
         for unit, text in zip(batch, texts):
             if text is None:
                 yield unit, self._without_kiwi(unit)
@@ -169,6 +173,17 @@ class SilverProcessor:
         if isinstance(unit, RecordUnit):
             return [self.record_output(unit, None)]
         return []
+
+
+def _batches(units: Iterator[Unit], size: int) -> Iterator[list[Unit]]:
+    batch: list[Unit] = []
+    for unit in units:
+        batch.append(unit)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def run_silver(cfg: SilverConfig, *, resume: bool = False, progress: bool = True,
