@@ -162,6 +162,7 @@ def main() -> None:
         return
 
     from kmner.core.morph import get_kiwi
+    from kmner.core.runinfo import environment
     from kmner.gazetteer.compiled import CompiledGazetteer
     from kmner.gazetteer.default import default_gazetteer_path
     from kmner.silver.pipeline import SilverConfig
@@ -229,9 +230,8 @@ def main() -> None:
         "rss_after_load_mb": rss_after_load, "peak_rss_mb": rss_mb(),
         "chunks": rounds,
         "targets": {"ratio": 0.85, "peak_rss_mb": 1200, "build_seconds": 10, "load_seconds": 2},
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpus": os.cpu_count(), "loadavg_at_end": os.getloadavg(),
-                    "python": sys.version.split()[0]},
+        "machine": {**environment(), "processor": platform.processor(),
+                    "loadavg_at_end": os.getloadavg()},
         "note": "input lines are sentences; silver splits them again with Kiwi "
                 "(split_sents), matches, and writes JSONL; Kiwi alone only tokenises",
     }

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import sys
 import tempfile
@@ -55,6 +54,7 @@ def main(argv=None) -> dict:
     import torch
 
     from kmner.core.jsonl import load_records, write_records
+    from kmner.core.runinfo import environment
     from kmner.training.config import DataConfig, TrainConfig
     from kmner.training.model import build_base, load_model
     from kmner.training.predict import predict_records
@@ -110,7 +110,7 @@ def main(argv=None) -> dict:
             torch.cuda.synchronize()
         timings[prec] = time.perf_counter() - t0
     out = {
-        "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(),
+        "machine": {**environment(),
                     "torch_threads": torch.get_num_threads(), "device": device,
                     "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
                     "load_average_at_end": os.getloadavg()},

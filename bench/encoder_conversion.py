@@ -139,12 +139,10 @@ def main() -> None:
     args = parser.parse_args()
 
     import tokenizers
-    import torch
-    import transformers
 
-    result: dict = {"machine": {"platform": platform.platform(), "processor": platform.processor(),
-                                "cpus": os.cpu_count(), "python": platform.python_version(),
-                                "torch": torch.__version__, "transformers": transformers.__version__,
+    from kmner.core.runinfo import environment
+
+    result: dict = {"machine": {**environment(), "processor": platform.processor(),
                                 "tokenizers": tokenizers.__version__}}
     bin_path = locate_model_file("e5-small")
     work = Path(tempfile.mkdtemp(prefix="kmner-enc-bench-"))
