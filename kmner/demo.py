@@ -52,11 +52,9 @@ def run_demo(cfg: DemoConfig, *, log: Callable[[str], None] = print) -> dict:
     from kmner.evaluation import evaluate_to_dir
     from kmner.gazetteer.compiled import build_gazetteer
     from kmner.gazetteer.config import table_config
-    from kmner.gazetteer.matcher import Matcher
     from kmner.labelstudio.tasks import records_to_tasks, write_tasks
     from kmner.silver.evaluate import evaluate_silver, format_eval
     from kmner.silver.pipeline import SilverConfig, run_silver
-    from kmner.silver.stats import silver_stats
 
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -76,10 +74,9 @@ def run_demo(cfg: DemoConfig, *, log: Callable[[str], None] = print) -> dict:
     silver_path = out / "silver.jsonl"
     summary = run_silver(SilverConfig(inputs=list(cfg.raw), output=str(silver_path),
                                       threads=cfg.threads), gazetteer=gaz)
-    st = silver_stats(silver_path)
     log(f"      {summary.units} input lines -> {summary.records} sentences, "
         f"{sum(summary.entities.values())} entities, {summary.rejected} rejected; "
-        f"per type {dict(st.per_type)}")
+        f"per type {dict(summary.entities)}")
     figures["silver"] = {"sentences": summary.records, "entities": dict(summary.entities),
                          "rejected": summary.rejected}
 
@@ -88,11 +85,8 @@ def run_demo(cfg: DemoConfig, *, log: Callable[[str], None] = print) -> dict:
                          seed=cfg.seed)
     for line in format_eval(ev):
         log("      " + line)
-    gold = load_records(cfg.gold)
-    matcher = Matcher(gaz, num_workers=cfg.threads)
-    gaz_pred = [r.copy_with(ents) for r, ents in zip(gold, matcher.match_many(r.text for r in gold))]
-    write_records(out / "gazetteer_on_gold.jsonl", gaz_pred)
-    evaluate_to_dir(gold, gaz_pred, out / "silver_eval", seed=cfg.seed,
+    write_records(out / "gazetteer_on_gold.jsonl", ev.predictions)
+    evaluate_to_dir(ev.gold, ev.predictions, out / "silver_eval", seed=cfg.seed,
                     title="Bundled gazetteer on the bundled gold sample")
     figures["silver_eval"] = {"f1": ev.matcher.micro.f1,
                               "plain_aho_corasick_f1": ev.baseline.micro.f1}

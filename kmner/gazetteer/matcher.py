@@ -6,9 +6,9 @@ Pipeline for one text:
    whitespace removal and case folding, so spacing variants share one key.
 2. ``candidates``: every Aho-Corasick hit (``iter``, not ``iter_long``, which drops
    valid matches), mapped to the normalised text.
-3. ``accept``: keep hits whose edges Kiwi agrees with (see boundaries.py).
-4. ``resolve``: longest surviving hit first, then leftmost; no overlaps.
-5. ``to_entities``: map back to the original string; the surface is always sliced
+3. ``select``: longest hit first, then leftmost, kept when Kiwi agrees with its
+   edges (see boundaries.py) and it overlaps no hit already kept.
+4. ``to_entities``: map back to the original string; the surface is always sliced
    from the original text, never taken from Kiwi's forms.
 
 Kiwi is only asked about texts that have at least one candidate.
@@ -102,33 +102,11 @@ class Matcher:
         return [(s + bisect_right(kept_before, s), e + bisect_right(kept_before, e - 1), i)
                 for s, e, i in found]
 
-    def accept(self, text: str, candidates: Sequence[tuple[int, int, int]],
-               index: MorphIndex) -> list[Hit]:
-        """Every candidate Kiwi agrees with (for inspection; ``select`` is what the
-        pipeline uses)."""
-        lens = self.gaz.key_lens
-        out = []
-        for s, e, i in candidates:
-            rule = check_hit(text, index, s, e, lens[i])
-            if rule is not None:
-                out.append((s, e, i, rule))
-        return out
-
-    def resolve(self, hits: Iterable[Hit]) -> list[Hit]:
-        """Longest (by key length) first, then leftmost; drop anything overlapping
-        an already chosen hit. Returned in text order."""
-        lens = self.gaz.key_lens
-        chosen: list[Hit] = []
-        for h in sorted(hits, key=lambda h: (-lens[h[2]], h[0])):
-            if all(h[1] <= c[0] or c[1] <= h[0] for c in chosen):
-                chosen.append(h)
-        chosen.sort()
-        return chosen
-
     def select(self, text: str, candidates: Sequence[tuple[int, int, int]],
                index: MorphIndex) -> list[Hit]:
-        """``resolve(accept(...))`` without checking candidates that a longer
-        accepted hit already covers: same result, fewer Kiwi checks."""
+        """Hits Kiwi agrees with, longest (by key length) first, then leftmost, skipping
+        candidates that an already chosen hit overlaps (so they cost no Kiwi check).
+        Returned in text order."""
         lens = self.gaz.key_lens
         if len(candidates) > 1:
             candidates = sorted(candidates, key=lambda c: (-lens[c[2]], c[0]))

@@ -15,12 +15,13 @@ class PlainMatcher:
 
         self.gaz = gazetteer
         self.automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        self._lens: dict[int, int] = {}
         for i, surface in enumerate(gazetteer.surfaces):
             key = normalize(surface).derived
+            self._lens[i] = len(key)
             if key not in self.automaton:
                 self.automaton.add_word(key, i)
         self.automaton.make_automaton()
-        self._lens = {i: len(normalize(s).derived) for i, s in enumerate(gazetteer.surfaces)}
 
     def match(self, text: str) -> list[Entity]:
         norm = normalize(text)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from kmner.core.errors import ConfigError, InputError
-from kmner.core.jsonl import iter_lines
+from kmner.core.jsonl import iter_lines, open_text, read_text
 from kmner.gazetteer import cleaning
 from kmner.gazetteer.entries import Entry
 
@@ -45,8 +45,6 @@ class LoadContext:
 def _read_csv(path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row dict) for each non-empty row; header names are stripped
     (and lower-cased when ASCII). Errors name the file and line."""
-    from kmner.core.jsonl import open_text
-
     fh = open_text(path)
     with fh:
         reader = csv.reader(fh, delimiter=delimiter)
@@ -76,10 +74,18 @@ def _require_columns(path: Path, row: dict, cols: tuple[str, ...]) -> None:
 
 def _load_json(path: Path):
     try:
-        with open(path, encoding="utf-8-sig") as fh:
-            return json.load(fh)
+        return json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON: {exc.msg}", path=str(path), line=exc.lineno) from None
+
+
+def _load_entries_object(path: Path) -> dict:
+    """The {name: item} mapping of a {"entries": {...}} JSON file."""
+    data = _load_json(path)
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        raise InputError("expected {\"entries\": {...}}", path=str(path))
+    return entries
 
 
 # --- KCD ------------------------------------------------------------------------
@@ -220,11 +226,7 @@ def load_name_list_json(path: Path, ctx: LoadContext) -> Iterator[Entry]:
 def load_procedures_json(path: Path, ctx: LoadContext) -> Iterator[Entry]:
     """HIRA fee-schedule procedures {"entries": {name: {code, name, category}}}."""
     type_ = ctx.need_type()
-    data = _load_json(path)
-    entries = data.get("entries") if isinstance(data, dict) else None
-    if not isinstance(entries, dict):
-        raise InputError("expected {\"entries\": {...}}", path=str(path))
-    for key, item in entries.items():
+    for key, item in _load_entries_object(path).items():
         raw = item.get("name", key) if isinstance(item, dict) else key
         names = cleaning.clean_procedure_name(raw)
         if not names:
@@ -237,11 +239,7 @@ def load_procedures_json(path: Path, ctx: LoadContext) -> Iterator[Entry]:
 def load_biomarkers_json(path: Path, ctx: LoadContext) -> Iterator[Entry]:
     """Biomarker gazetteer {"entries": {surface: {biomarker_id, name_en, ...}}}."""
     type_ = ctx.need_type()
-    data = _load_json(path)
-    entries = data.get("entries") if isinstance(data, dict) else None
-    if not isinstance(entries, dict):
-        raise InputError("expected {\"entries\": {...}}", path=str(path))
-    for key, item in entries.items():
+    for key, item in _load_entries_object(path).items():
         item = item if isinstance(item, dict) else {}
         syns = tuple(s for s in (item.get("name_en"), item.get("name_ko")) if s)
         yield Entry(cleaning.squash_spaces(key), type_, ctx.source, item.get("biomarker_id"),

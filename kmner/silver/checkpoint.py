@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kmner.core.errors import InputError
+from kmner.core.jsonl import write_json
 
 
 def _fingerprint(paths: list[Path]) -> list[list[Any]]:
@@ -98,9 +99,7 @@ class ResumableOutput:
         self.state.out_bytes = self.out_fh.tell()
         self.state.rejects_bytes = self.rej_fh.tell()
         self.state.counts = dict(counts)
-        tmp = self.ckpt_path.with_name(self.ckpt_path.name + ".tmp")
-        tmp.write_text(json.dumps(self.state.__dict__, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, self.ckpt_path)
+        write_json(self.ckpt_path, self.state.__dict__)
 
     def finish(self) -> None:
         for fh in (self.out_fh, self.rej_fh):

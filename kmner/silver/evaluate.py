@@ -71,6 +71,10 @@ class SilverEval:
     n_records: int
     gazetteer: dict[str, Any]
     label_map: str
+    # the gold records and the matcher's predictions on them, so callers can write
+    # or report them without running the matcher a second time
+    gold: list[Record] = field(default_factory=list, repr=False)
+    predictions: list[Record] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"n_records": self.n_records, "gazetteer": self.gazetteer,
@@ -99,7 +103,7 @@ def evaluate_silver(gold_path: str | Path, gaz: CompiledGazetteer, *,
     mapped_gold = label_map.apply(gold) if label_map else gold
     return SilverEval(scores, base_scores, coverage(mapped_gold, gaz), intervals, len(gold),
                       {"name": gaz.info.get("name"), "hash": gaz.content_hash,
-                       "terms": len(gaz)}, label_map.describe())
+                       "terms": len(gaz)}, label_map.describe(), gold=gold, predictions=pred)
 
 
 def format_eval(ev: SilverEval) -> list[str]:

@@ -85,8 +85,8 @@ class SilverSummary:
 
 
 class SilverProcessor:
-    """Turns analysed units into output records. Shared by `silver run`, `silver
-    eval` and the benchmark so they all measure the same code."""
+    """Turns analysed units into output records (used by `silver run`, so the
+    benchmark and the demo, which call run_silver, measure the same code)."""
 
     def __init__(self, matcher: Matcher) -> None:
         self.m = matcher
@@ -213,7 +213,7 @@ def run_silver(cfg: SilverConfig, *, resume: bool = False, progress: bool = True
     previous = out.open(resume)
     summary = SilverSummary()
     if previous is None:
-        out.save(0, _counts(summary))
+        out.save(0, summary.to_dict())
     skip = 0
     if previous is not None:
         skip = previous.units_done
@@ -244,7 +244,7 @@ def run_silver(cfg: SilverConfig, *, resume: bool = False, progress: bool = True
             if bar is not None:
                 bar.update(1)
             if done % cfg.checkpoint_every == 0:
-                out.save(done, _counts(summary))
+                out.save(done, summary.to_dict())
     except BaseException:
         # Keep the last consistent checkpoint; --resume cuts the partial files
         # back to it and redoes the units after it.
@@ -256,10 +256,6 @@ def run_silver(cfg: SilverConfig, *, resume: bool = False, progress: bool = True
     out.finish()
     summary.seconds = time.perf_counter() - t0
     return summary
-
-
-def _counts(s: SilverSummary) -> dict:
-    return s.to_dict()
 
 
 def _restore(s: SilverSummary, counts: dict) -> None:
