@@ -22,18 +22,23 @@ _HANGUL_V_T = range(0x1160, 0x1200)  # conjoining vowels and finals compose with
 
 @dataclass(frozen=True)
 class OffsetMap:
-    """Maps each character of ``derived`` to a range of the ``original`` text."""
+    """Maps each character of ``derived`` to a range of the ``original`` text.
+
+    ``starts``/``ends`` are None for an identity map (the usual case: text that is
+    already NFC without zero-width characters), so it costs nothing to build."""
 
     original: str
     derived: str
-    starts: array
-    ends: array
+    starts: array | None
+    ends: array | None
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a non-empty derived span to the original span that covers it."""
         if not (0 <= start < end <= len(self.derived)):
             raise ValueError(f"span [{start}:{end}] outside derived text of length "
                              f"{len(self.derived)}")
+        if self.starts is None:
+            return start, end
         return self.starts[start], self.ends[end - 1]
 
     def compose(self, inner: "OffsetMap") -> "OffsetMap":
@@ -41,14 +46,17 @@ class OffsetMap:
         derived text straight back to ``self.original``."""
         if inner.original != self.derived:
             raise ValueError("maps do not chain: inner.original != self.derived")
+        if self.starts is None:
+            return OffsetMap(self.original, inner.derived, inner.starts, inner.ends)
+        if inner.starts is None:
+            return OffsetMap(self.original, inner.derived, self.starts, self.ends)
         starts = array("l", (self.starts[s] for s in inner.starts))
         ends = array("l", (self.ends[e - 1] for e in inner.ends))
         return OffsetMap(self.original, inner.derived, starts, ends)
 
     @classmethod
     def identity(cls, text: str) -> "OffsetMap":
-        n = len(text)
-        return cls(text, text, array("l", range(n)), array("l", range(1, n + 1)))
+        return cls(text, text, None, None)
 
 
 def _starts_new_cluster(ch: str) -> bool:

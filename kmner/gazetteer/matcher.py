@@ -17,12 +17,11 @@ Kiwi is only asked about texts that have at least one candidate.
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
-from kmner.core.offsets import ZERO_WIDTH, OffsetMap, normalize
+from kmner.core.offsets import OffsetMap, normalize
 from kmner.core.records import Entity
 from kmner.gazetteer.boundaries import MorphIndex, check_hit
 from kmner.gazetteer.compiled import CompiledGazetteer
@@ -32,37 +31,13 @@ _WS = re.compile(r"\s")
 
 # (start, end, term id, rule) in normalised-text offsets
 Hit = tuple[int, int, int, str]
-_ZERO_WIDTH_RE = re.compile("[" + "".join(sorted(ZERO_WIDTH)) + "]")
-
-
-class IdentityMap:
-    """What ``normalize`` returns for text that is already NFC without zero-width
-    characters (nearly all text), without building per-character arrays."""
-
-    __slots__ = ("original", "derived")
-
-    def __init__(self, text: str) -> None:
-        self.original = self.derived = text
-
-    def to_original(self, start: int, end: int) -> tuple[int, int]:
-        if not (0 <= start < end <= len(self.derived)):
-            raise ValueError(f"span [{start}:{end}] outside text of length {len(self.derived)}")
-        return start, end
-
-
-def fast_normalize(text: str) -> OffsetMap | IdentityMap:
-    """kmner.core.offsets.normalize, with a cheap identity map when nothing changes."""
-    if text.isascii() or (unicodedata.is_normalized("NFC", text)
-                          and not _ZERO_WIDTH_RE.search(text)):
-        return IdentityMap(text)
-    return normalize(text)
 
 
 @dataclass(slots=True)
 class Prepared:
     """A text ready for matching: its normalisation map and the candidates."""
 
-    norm: OffsetMap | IdentityMap
+    norm: OffsetMap
     candidates: list[tuple[int, int, int]]
 
     @property
@@ -82,7 +57,7 @@ class Matcher:
 
     # -- steps -----------------------------------------------------------------
     def prepare(self, text: str) -> Prepared:
-        norm = fast_normalize(text)
+        norm = normalize(text)
         return Prepared(norm, self.candidates(norm.derived))
 
     def candidates(self, text: str) -> list[tuple[int, int, int]]:
@@ -121,7 +96,7 @@ class Matcher:
             chosen.sort()
         return chosen
 
-    def to_entities(self, original: str, norm: OffsetMap | IdentityMap, hits: Iterable[Hit],
+    def to_entities(self, original: str, norm: OffsetMap, hits: Iterable[Hit],
                     shift: int = 0) -> list[Entity]:
         """Entities on ``original``; ``shift`` is subtracted from mapped offsets
         (for sentences cut out of a longer document)."""

@@ -19,7 +19,8 @@ from kmner.core.jsonl import dumps
 from kmner.core.records import Record
 from kmner.gazetteer.boundaries import MorphIndex
 from kmner.gazetteer.compiled import CompiledGazetteer
-from kmner.gazetteer.matcher import Matcher, fast_normalize
+from kmner.core.offsets import normalize
+from kmner.gazetteer.matcher import Matcher
 from kmner.silver.checkpoint import ResumableOutput
 from kmner.silver.inputs import DocUnit, RecordUnit, Rejected, Unit, iter_units
 
@@ -95,7 +96,7 @@ class SilverProcessor:
         """The normalised text Kiwi must analyse, or None (no analysis needed).
         Stashes the normalisation on the unit for `process`."""
         if isinstance(unit, DocUnit):
-            unit.norm = fast_normalize(unit.text)
+            unit.norm = normalize(unit.text)
             return unit.norm.derived
         if isinstance(unit, RecordUnit):
             prep = unit.prep = self.m.prepare(unit.record.text)
