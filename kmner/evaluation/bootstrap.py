@@ -65,8 +65,13 @@ def resampled_totals(counts: np.ndarray, n_resamples: int, seed: int) -> np.ndar
     """Column sums of ``counts`` (n_sentences, m) over ``n_resamples`` bootstrap
     resamples of its rows: (n_resamples, m). Resample r draws the same rows for
     every column, so types resampled together share their sentence sets."""
+    return draw_totals(counts, n_resamples, np.random.default_rng(seed))
+
+
+def draw_totals(counts: np.ndarray, n_resamples: int, rng: np.random.Generator
+                ) -> np.ndarray:
+    """resampled_totals drawing from an existing generator."""
     n = len(counts)
-    rng = np.random.default_rng(seed)
     idx = rng.integers(0, n, size=(n_resamples, n))
     # How often each sentence is drawn in each resample, then one matrix product:
     # far cheaper than gathering an (R, n, m) array.

@@ -22,7 +22,8 @@ from kmner.core.labelmap import LabelMap
 from kmner.core.records import Record
 from kmner.evaluation.bootstrap import Interval, bootstrap_ci, per_type_cis
 from kmner.evaluation.evaluate import (METRICS_FORMAT, Evaluation, EvaluationConfig, evaluate,
-                                       resolve_config, scores_from_table, write_evaluation)
+                                       resolve_config, scores_from_table, write_evaluation,
+                                       write_reports)
 from kmner.evaluation.scoring import Scores
 from kmner.evaluation.significance import (PairedTest, adequacy_warnings, paired_arrays,
                                            paired_tests)
@@ -167,21 +168,12 @@ def compare_systems(systems: Sequence[SystemResult], *, seed: int = 0,
 
 
 def write_comparison(cmp: Comparison, out_dir: str | os.PathLike) -> dict[str, Path]:
-    from kmner.core.jsonl import atomic_write, write_json
     from kmner.core.runinfo import write_run_info
     from kmner.evaluation.render_html import comparison_html
     from kmner.evaluation.render_md import comparison_markdown
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"metrics": out / "metrics.json", "markdown": out / "report.md",
-             "html": out / "report.html"}
-    write_json(paths["metrics"], cmp.to_dict())
-    with atomic_write(paths["markdown"]) as fh:
-        fh.write(comparison_markdown(cmp))
-    with atomic_write(paths["html"]) as fh:
-        fh.write(comparison_html(cmp))
-    paths["run"] = write_run_info(out, command="kmner compare", seed=cmp.seed,
+    paths = write_reports(out_dir, cmp.to_dict(), comparison_markdown(cmp), comparison_html(cmp))
+    paths["run"] = write_run_info(Path(out_dir), command="kmner compare", seed=cmp.seed,
                                   config={"n_resamples": cmp.n_resamples,
                                           "n_permutations": cmp.n_permutations,
                                           "systems": {s.name: s.source for s in cmp.systems}})

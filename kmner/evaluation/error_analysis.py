@@ -196,24 +196,22 @@ def analyse_errors(pairs: Sequence[tuple[Record, Record]], *, top_k: int = 15,
                 s, e = min(g.start, p.start), max(g.end, p.end)
                 left, _, right = context(text, s, e, context_width)
                 b_examples[kind].append(BoundaryError(g_rec.id, kind, g, p, left, right, s))
-        for g in fn:
-            key = (g.text, g.type)
-            fn_counts[key] += 1
-            if len(fn_groups[key]) < examples_per_error:
-                other = overlapping.get(id(g)) or next(
-                    (p for gg, p in wrong_type if gg is g), None)
-                note = f"predicted {other.text!r} as {other.type}" if other else "nothing predicted"
-                fn_groups[key].append(Example(g_rec.id, *context(text, g.start, g.end,
-                                                                   context_width), note))
-        for p in fp:
-            key = (p.text, p.type)
-            fp_counts[key] += 1
-            if len(fp_groups[key]) < examples_per_error:
-                other = overlapping.get(id(p)) or next(
-                    (g for g, pp in wrong_type if pp is p), None)
-                note = f"gold has {other.text!r} as {other.type}" if other else "no gold span here"
-                fp_groups[key].append(Example(g_rec.id, *context(text, p.start, p.end,
-                                                                   context_width), note))
+        # Wrong-type exact pairs and overlapping pairs are disjoint, so one map
+        # gives each unmatched span the span it was confused with, if any.
+        for g, p in wrong_type:
+            overlapping[id(g)] = p
+            overlapping[id(p)] = g
+        for spans, counts, groups, found, nothing in (
+                (fn, fn_counts, fn_groups, "predicted", "nothing predicted"),
+                (fp, fp_counts, fp_groups, "gold has", "no gold span here")):
+            for span in spans:
+                key = (span.text, span.type)
+                counts[key] += 1
+                if len(groups[key]) < examples_per_error:
+                    other = overlapping.get(id(span))
+                    note = f"{found} {other.text!r} as {other.type}" if other else nothing
+                    groups[key].append(Example(g_rec.id, *context(text, span.start, span.end,
+                                                                  context_width), note))
     type_list = sorted(types)
     rows = type_list + [SPURIOUS]
     cols = type_list + [MISSED]

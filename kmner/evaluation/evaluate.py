@@ -85,6 +85,11 @@ def gold_fingerprint(pairs: Sequence[tuple[Record, Record]]) -> str:
     return h.hexdigest()[:16]
 
 
+def as_label_map(spec: Any) -> LabelMap:
+    """A LabelMap as is, anything else through LabelMap.parse."""
+    return spec if isinstance(spec, LabelMap) else LabelMap.parse(spec)
+
+
 def check_entities(records: Sequence[Record], name: str) -> None:
     """Every entity must match its text; the error names the file and record."""
     for rec in records:
@@ -251,8 +256,7 @@ def evaluate(gold: Sequence[Record], pred: Sequence[Record],
     """Score ``pred`` against ``gold`` under every match mode, with CIs and
     error analysis. Raises InputError on any input problem."""
     config = config or EvaluationConfig()
-    label_map = LabelMap.parse(config.label_map) if not isinstance(config.label_map, LabelMap) \
-        else config.label_map
+    label_map = as_label_map(config.label_map)
     pairs, map_counts, new_types = prepare_pairs(gold, pred, label_map=label_map,
                                       allow_new_types=config.allow_new_types,
                                       gold_name=gold_name, pred_name=pred_name)
@@ -292,26 +296,33 @@ def evaluate(gold: Sequence[Record], pred: Sequence[Record],
                       notes=notes, new_types=new_types)
 
 
-def write_evaluation(ev: Evaluation, out_dir: str | os.PathLike, *,
-                     command: str = "kmner evaluate") -> dict[str, Path]:
-    """Write metrics.json, report.md, report.html and run.yaml into ``out_dir``."""
+def write_reports(out_dir: str | os.PathLike, metrics: dict, markdown: str, html: str
+                  ) -> dict[str, Path]:
+    """Write metrics.json, report.md and report.html into ``out_dir`` (created)."""
     from kmner.core.jsonl import atomic_write, write_json
-    from kmner.core.runinfo import write_run_info
-    from kmner.evaluation.render_html import evaluation_html
-    from kmner.evaluation.render_md import evaluation_markdown
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    metrics = ev.to_dict()
     paths = {"metrics": out / "metrics.json", "markdown": out / "report.md",
              "html": out / "report.html"}
     write_json(paths["metrics"], metrics)
     with atomic_write(paths["markdown"]) as fh:
-        fh.write(evaluation_markdown(ev))
+        fh.write(markdown)
     with atomic_write(paths["html"]) as fh:
-        fh.write(evaluation_html(ev))
-    paths["run"] = write_run_info(out, command=command, config=ev.config, seed=ev.config.seed,
-                                  extra={"inputs": ev.inputs})
+        fh.write(html)
+    return paths
+
+
+def write_evaluation(ev: Evaluation, out_dir: str | os.PathLike, *,
+                     command: str = "kmner evaluate") -> dict[str, Path]:
+    """Write metrics.json, report.md, report.html and run.yaml into ``out_dir``."""
+    from kmner.core.runinfo import write_run_info
+    from kmner.evaluation.render_html import evaluation_html
+    from kmner.evaluation.render_md import evaluation_markdown
+
+    paths = write_reports(out_dir, ev.to_dict(), evaluation_markdown(ev), evaluation_html(ev))
+    paths["run"] = write_run_info(Path(out_dir), command=command, config=ev.config,
+                                  seed=ev.config.seed, extra={"inputs": ev.inputs})
     return paths
 
 
@@ -349,7 +360,7 @@ def choose_threshold_on_dev(dev_gold: Sequence[Record], dev_pred: Sequence[Recor
     """Best-F1 confidence threshold on a dev set, after the same label map as the
     test evaluation. Passing ``test_gold`` lets it refuse a dev set that is the
     test set."""
-    lm = label_map if isinstance(label_map, LabelMap) else LabelMap.parse(label_map)
+    lm = as_label_map(label_map)
     pairs, _, _ = prepare_pairs(dev_gold, dev_pred, label_map=lm, allow_new_types=True,
                              gold_name=gold_name, pred_name=pred_name)
     if test_gold is not None:

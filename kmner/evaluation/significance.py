@@ -23,7 +23,8 @@ from typing import Sequence
 import numpy as np
 
 from kmner.core.errors import InputError
-from kmner.evaluation.bootstrap import Interval, Metric, metric_from_counts, sentence_counts
+from kmner.evaluation.bootstrap import (Interval, Metric, draw_totals, metric_from_counts,
+                                        sentence_counts)
 from kmner.evaluation.scoring import PRF
 
 # A test set below either size, or whose 95% F1 interval is wider than
@@ -117,13 +118,8 @@ def _permuted_shifts(diff: np.ndarray, n_resamples: int, rng: np.random.Generato
 def _bootstrap_totals(counts: np.ndarray, n_resamples: int, rng: np.random.Generator
                       ) -> np.ndarray:
     """Column sums of ``counts`` over bootstrap resamples of its rows."""
-    n = len(counts)
-    parts = []
-    for c in _chunks(n_resamples, n):
-        idx = rng.integers(0, n, size=(c, n)) + (np.arange(c) * n)[:, None]
-        weights = np.bincount(idx.ravel(), minlength=c * n).reshape(c, n).astype(float)
-        parts.append(weights @ counts)
-    return np.concatenate(parts)
+    chunks = _chunks(n_resamples, len(counts))
+    return np.concatenate([draw_totals(counts, c, rng) for c in chunks])
 
 
 def paired_tests(a: np.ndarray, b: np.ndarray, specs: Sequence[tuple[str, str | None, int]],

@@ -19,7 +19,7 @@ from typing import Sequence
 
 from kmner.core.errors import InputError
 from kmner.core.records import Entity, Record
-from kmner.evaluation.scoring import align_records
+from kmner.evaluation.scoring import PRF, align_records
 
 CONFIDENCE_KEYS = ("score", "confidence")
 
@@ -107,10 +107,8 @@ def pr_curve(gold: Sequence[Record], pred: Sequence[Record]) -> PRCurve:
             tp += scored[i][1]
             fp += not scored[i][1]
             i += 1
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / n_gold if n_gold else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
-        points.append(CurvePoint(t, p, r, f, tp + fp))
+        prf = PRF(tp, fp, n_gold - tp)
+        points.append(CurvePoint(t, prf.precision, prf.recall, prf.f1, tp + fp))
     return PRCurve(points, n_gold, always_tp + always_fp)
 
 
