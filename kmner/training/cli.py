@@ -9,6 +9,8 @@ from typing import Optional
 
 import typer
 
+from kmner.training.encoder.cli import register_model_commands
+
 model_app = typer.Typer(help="Build and convert models.", no_args_is_help=True)
 experiment_app = typer.Typer(help="End-to-end experiments with reports.", no_args_is_help=True)
 
@@ -116,12 +118,6 @@ def register(app: typer.Typer) -> None:
     app.command("train")(train_cmd)
     app.command("predict")(predict_cmd)
     app.command("tokenize")(tokenize_cmd)
-    try:
-        from kmner.training.encoder.cli import register_model_commands
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("kmner.training.encoder"):
-            raise
-    else:
-        register_model_commands(model_app)
+    register_model_commands(model_app)
     app.add_typer(model_app, name="model")
     app.add_typer(experiment_app, name="experiment")

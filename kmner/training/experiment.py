@@ -143,17 +143,16 @@ def f1_with_ci(gold: Sequence[Record], pred: Sequence[Record], seed: int) -> dic
             "per_type": {t: round(p.f1, 4) for t, p in sorted(s.per_type.items())}}
 
 
-def _predict(model_path: str, recs: list[Record], types: Sequence[str], descriptions: dict,
-             batch_size: int, splitter: str | None = None, log=print) -> tuple[list[Record], float]:
-    from kmner.training.model import load_model
+def _predict(loaded, recs: list[Record], types: Sequence[str], descriptions: dict,
+             batch_size: int, log=print) -> list[Record]:
+    """Predictions of an already loaded model (load it once per model, not per test set)."""
     from kmner.training.predict import PredictStats, predict_records
 
-    loaded = load_model(model_path, splitter=splitter)
     stats = PredictStats()
     desc = {t: descriptions.get(t, loaded.descriptions.get(t, "")) for t in types}
     preds = predict_records(loaded, recs, types=desc, batch_size=batch_size, stats=stats)
-    log(f"  predicted {model_path} on {len(recs)} sentences: {stats.summary()}")
-    return preds, stats.seconds
+    log(f"  predicted {loaded.path} on {len(recs)} sentences: {stats.summary()}")
+    return preds
 
 
 def _compare(gold, preds: dict[str, list[Record]], out: Path, seed: int, title: str) -> None:
@@ -172,19 +171,17 @@ def _table(rows: list[tuple[str, str, dict]]) -> str:
 
 def _base_of(train: TrainConfig, out: Path) -> str:
     """The starting model: the configured base, or one built from the encoder."""
-    from kmner.training.model import build_base
+    from kmner.training.model import ensure_base
 
     if train.base:
         return train.base
-    base = out / "base"
-    if not (base / "model.safetensors").exists():
-        build_base(train.encoder, base, max_width=train.max_width or 8, splitter=train.splitter,
-                   seed=train.seed)
-    return str(base)
+    return str(ensure_base(train.encoder, out / "base", max_width=train.max_width or 8,
+                           splitter=train.splitter, seed=train.seed))
 
 
 def run_phase1(cfg: Phase1Config, *, log=print, progress: bool = True) -> dict:
     from kmner.core.runinfo import write_run_info
+    from kmner.training.model import load_model
     from kmner.training.train import run_training
 
     t0 = time.time()
@@ -205,9 +202,10 @@ def run_phase1(cfg: Phase1Config, *, log=print, progress: bool = True) -> dict:
 
     base = _base_of(cfg.train, out)
     log(f"phase1: {len(train)} train / {len(test)} test sentences from {cfg.gold}; base {base}")
-    before = {name: _predict(base, recs, types, descriptions, cfg.predict_batch_size,
-                             splitter=cfg.train.splitter, log=log)[0]
+    base_model = load_model(base, splitter=cfg.train.splitter)
+    before = {name: _predict(base_model, recs, types, descriptions, cfg.predict_batch_size, log=log)
               for name, recs, types in tests}
+    del base_model
 
     tcfg = dataclasses.replace(cfg.train, base=base, encoder="", output_dir=str(out / "model"),
                                data=dataclasses.replace(cfg.train.data, train=str(out / "train.jsonl")),
@@ -215,8 +213,8 @@ def run_phase1(cfg: Phase1Config, *, log=print, progress: bool = True) -> dict:
     t_train = time.time()
     result = run_training(tcfg, progress=progress, log=log)
     train_seconds = time.time() - t_train
-    after = {name: _predict(str(out / "model"), recs, types, descriptions, cfg.predict_batch_size,
-                            log=log)[0]
+    trained = load_model(str(out / "model"))
+    after = {name: _predict(trained, recs, types, descriptions, cfg.predict_batch_size, log=log)
              for name, recs, types in tests}
 
     rows, results = [], {"tests": {}, "train_seconds": train_seconds,
@@ -295,8 +293,8 @@ def run_phase2(cfg: Phase2Config, *, log=print, progress: bool = True) -> dict:
     timings["silver"] = time.time() - t
 
     # 2. gazetteer alone on the test set
-    gaz_pred = [r for r in gazetteer_predictions(test, out, cfg.gazetteer)]
-    gaz_pred = [p.copy_with([e for e in p.entities if e.type in types]) for p in gaz_pred]
+    gaz_pred = [p.copy_with([e for e in p.entities if e.type in types])
+                for p in gazetteer_predictions(test, out, cfg.gazetteer)]
 
     # 3. train on silver, 4. fine-tune on gold, 5. gold only
     base = _base_of(cfg.silver_train, out)
@@ -312,7 +310,7 @@ def run_phase2(cfg: Phase2Config, *, log=print, progress: bool = True) -> dict:
     silver_model = train("silver_model", cfg.silver_train, base,
                          dataclasses.replace(cfg.silver_train.data, train=str(out / "silver_used.jsonl")))
     # the fine-tune continues from the merged silver model (a full GLiNER2)
-    from kmner.training.model import resolve_model_dir
+    from kmner.training.model import load_model, resolve_model_dir
 
     silver_full = str(resolve_model_dir(silver_model))
     gold_data = dataclasses.replace(cfg.gold_train_settings.data, train=cfg.gold_train)
@@ -322,7 +320,8 @@ def run_phase2(cfg: Phase2Config, *, log=print, progress: bool = True) -> dict:
     descriptions = dict(cfg.silver_train.descriptions)
     systems = {"gazetteer": gaz_pred}
     for name, path in (("silver", silver_model), ("silver+gold", finetuned), ("gold-only", gold_only)):
-        systems[name] = _predict(path, test, types, descriptions, cfg.predict_batch_size, log=log)[0]
+        systems[name] = _predict(load_model(path), test, types, descriptions,
+                                 cfg.predict_batch_size, log=log)
     for name, preds in systems.items():
         write_records(out / "predictions" / f"{name.replace('+', '_')}.jsonl", preds)
     _compare(test, systems, out / "compare", cfg.seed, f"Phase 2 on {cfg.test.name}")

@@ -14,27 +14,20 @@ GLiNER2 2.1.0 does not save the word splitter, and a LoRA adapter folder has no
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from kmner.core.errors import InputError
+from kmner.training.encoder.source import sha256_of
 from kmner.training.splitter import KoreanWordSplitter, splitter_from_spec
 
 META_FILE = "kmner.json"
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt",
                     "sentencepiece.bpe.model", "spiece.model", "tokenizer.model")
-
-
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_meta(folder: str | os.PathLike) -> dict:
@@ -59,10 +52,19 @@ def weights_hash(folder: str | os.PathLike) -> str:
         f = p / "model.safetensors"
         if not f.exists():
             raise InputError(f"{p}: no model.safetensors (is this a GLiNER2 model folder?)")
-        return sha256_file(f)
-    from huggingface_hub import hf_hub_download  # hub ids only
+    else:
+        from huggingface_hub import hf_hub_download  # hub ids only
 
-    return sha256_file(hf_hub_download(str(folder), "model.safetensors"))
+        f = Path(hf_hub_download(str(folder), "model.safetensors"))
+    st = f.stat()
+    return _cached_sha256(str(f.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _cached_sha256(path: str, size: int, mtime_ns: int) -> str:
+    # a run hashes its base when building it, when training and again when merging
+    # the adapter; size and mtime in the key make a rewritten file hash afresh
+    return sha256_of(path)
 
 
 def check_encoder_dir(encoder: str) -> None:
@@ -117,6 +119,15 @@ def build_base(encoder: str, out_dir: str | os.PathLike, *, max_width: int = 8,
     model.save_pretrained(str(out))
     write_meta(out, {"kind": "base", "encoder": str(encoder), "splitter": {"name": splitter},
                      "max_width": max_width, "weights_sha256": weights_hash(out)})
+    return out
+
+
+def ensure_base(encoder: str, out_dir: str | os.PathLike, **kwargs) -> Path:
+    """``out_dir`` if it already holds a built base (a resumed or repeated run),
+    else :func:`build_base` there."""
+    out = Path(out_dir)
+    if not (out / "model.safetensors").exists():
+        build_base(encoder, out, **kwargs)
     return out
 
 

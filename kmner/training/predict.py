@@ -4,6 +4,8 @@ GPU when there is one."""
 
 from __future__ import annotations
 
+import contextlib
+import time
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -60,7 +62,8 @@ def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
     scheme) keeps non-overlapping spans, the most confident first. ``precision``
     ``bf16`` runs the model under bfloat16 autocast (faster on CPUs with bf16
     instructions and on GPUs; scores can differ in the third decimal)."""
-    import time
+    import torch
+    from tqdm.auto import tqdm
 
     t0 = time.time()
     stats = stats if stats is not None else PredictStats()
@@ -98,12 +101,6 @@ def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
     found: list[list[tuple[int, int, str, float]]] = [[] for _ in records]
     model = loaded.model
     model.eval()
-    from tqdm.auto import tqdm
-
-    import contextlib
-
-    import torch
-
     if precision not in ("fp32", "bf16", "fp16"):
         raise ValueError(f"precision must be fp32, bf16 or fp16, got {precision!r}")
     device_type = next(model.parameters()).device.type

@@ -34,7 +34,6 @@ DEFAULT_SPLITTER = "kiwi-morphs"
 # the copula (VCP/VCN) and suffixes that turn a noun into a verb or adjective.
 _FUNCTION_TAG = re.compile(r"^(J|E|VCP|VCN|XSV|XSA)")
 _SYMBOL_TAG = re.compile(r"^S[FPSEOW]")
-_WS_TOKEN = re.compile(r"\S+")
 _NON_SPACE_RUN = re.compile(r"\S+")
 
 Offsets = list[tuple[int, int]]
@@ -110,7 +109,7 @@ class KoreanWordSplitter:
 
     def _compute(self, texts: list[str]) -> list[Offsets]:
         if self.name == "whitespace":
-            return [[m.span() for m in _WS_TOKEN.finditer(t)] for t in texts]
+            return [[m.span() for m in _NON_SPACE_RUN.finditer(t)] for t in texts]
         if not self.allow_kiwi:
             raise InputError(
                 f"text not pre-tokenised and Kiwi is disabled for this splitter: {texts[0][:60]!r}; "

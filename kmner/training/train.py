@@ -20,7 +20,7 @@ from kmner.core.records import Record
 from kmner.training.config import TrainConfig
 from kmner.training.examples import (AlignmentReport, build_examples, check_types,
                                      max_width_from_data, split_dev, weighted)
-from kmner.training.model import (LoadedModel, attach_splitter, build_base, load_gliner,
+from kmner.training.model import (LoadedModel, attach_splitter, ensure_base, load_gliner,
                                   weights_hash, write_meta)
 from kmner.training.splitter import KoreanWordSplitter, load_pretokenized, splitter_spec
 
@@ -192,9 +192,8 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
         + (" (from data)" if not cfg.max_width else ""))
 
     if cfg.encoder:
-        base_dir = out / "base"
-        if not (base_dir / "model.safetensors").exists():
-            build_base(cfg.encoder, base_dir, max_width=max_width, splitter=cfg.splitter, seed=cfg.seed)
+        base_dir = ensure_base(cfg.encoder, out / "base", max_width=max_width,
+                               splitter=cfg.splitter, seed=cfg.seed)
         base = str(base_dir.resolve())
     else:
         base = str(Path(cfg.base).resolve()) if Path(cfg.base).exists() else cfg.base
@@ -228,7 +227,7 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
     write_json(out / "alignment.json", {"splitter": cfg.splitter, "max_width": max_width,
                                         "reports": [r.to_dict() for r in reports],
                                         "label_map_counts": data.label_map_counts})
-    if not train_ex or sum(gold_rep.used for gold_rep in reports[:-1]) == 0:
+    if not train_ex or sum(rep.used for rep in reports[:-1]) == 0:
         raise InputError("training set is empty after filtering: no trainable entity left "
                          "(see alignment.json)", path=cfg.data.train)
 
@@ -262,14 +261,12 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
         if not cfg.use_lora:
             load_full_weights(model, cfg.resume_from)
 
-    eval_loop_splitter = plain
-
     def compute_metrics(m, _eval_dataset) -> dict[str, float]:
         # dev is predicted with the plain splitter, exactly as at inference time
-        attach_splitter(m, eval_loop_splitter)
+        attach_splitter(m, plain)
         try:
             pred = predict_records(
-                LoadedModel(m, eval_loop_splitter, {}), data.dev, types=cfg.descriptions,
+                LoadedModel(m, plain, {}), data.dev, types=cfg.descriptions,
                 threshold=THRESHOLD_GRID[0] if cfg.tune_threshold else cfg.threshold,
                 thresholds={} if cfg.tune_threshold else cfg.thresholds,
                 batch_size=cfg.eval_batch_size)
@@ -325,7 +322,7 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
     seconds = time.time() - t0
     metrics = {"best_dev_f1": best_f1, "selected_checkpoint": src.name, "threshold": threshold,
                "eval_history": trainer.history,
-               "train_history": [h for h in summary.get("train_metrics_history", [])][-200:],
+               "train_history": list(summary.get("train_metrics_history", []))[-200:],
                "total_steps": summary.get("total_steps"), "epochs_run": summary.get("total_epochs"),
                "epoch_offset": epoch_offset, "train_examples": len(train_ex),
                "samples_per_second": summary.get("samples_per_second"), "seconds": seconds}

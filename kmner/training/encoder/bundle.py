@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from kmner.core.errors import InputError
+from kmner.core.jsonl import atomic_write
 from kmner.training.encoder.package import EncoderPackage
 from kmner.training.encoder.q4file import Q4Matrix
 
@@ -50,14 +50,12 @@ def write_bundle(package: EncoderPackage, path: str | Path) -> Path:
         "sha256": {"weights.safetensors": hashlib.sha256(weights).hexdigest()},
     }
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.part")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+    with atomic_write(out, "wb") as fh, \
+            zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         zf.writestr("bundle.json", json.dumps(manifest, indent=2, ensure_ascii=False))
         zf.writestr("weights.safetensors", weights)
         for name, text in package.tokenizer_files.items():
             zf.writestr(name, text)
-    os.replace(tmp, out)
     return out
 
 

