@@ -330,3 +330,14 @@ def test_cli_predict_and_config_errors(run, work, tmp_path, capsys):
         main(["train", str(bad)])
     assert exc.value.code == 1
     assert "unknown key 'epochs'" in capsys.readouterr().err
+
+
+def test_predict_thresholds_are_parsed_or_rejected_clearly():
+    from kmner.core.errors import ConfigError
+    from kmner.training.cli import _parse_thresholds
+
+    assert _parse_thresholds("Disease=0.4, Body=0.6") == {"Disease": 0.4, "Body": 0.6}
+    assert _parse_thresholds(None) == {}
+    for bad in ("Disease", "Disease=high", "=0.3"):
+        with pytest.raises(ConfigError, match="TYPE=NUMBER"):
+            _parse_thresholds(bad)

