@@ -27,7 +27,7 @@ from typing import Sequence
 from kmner.core.errors import ConfigError
 from kmner.core.jsonl import write_json, write_json_lines, write_records
 from kmner.core.records import Record
-from kmner.data.dedup import DuplicateGroup, duplicate_groups, duplicate_summary, near_key
+from kmner.data.dedup import DuplicateGroup, duplicate_summary, near_key
 
 SPLIT_ORDER = ("train", "dev", "test")
 
@@ -89,19 +89,21 @@ class SplitResult:
 
 def deduplicate(sources: Sequence[Sequence[Record]]
                 ) -> tuple[list[Record], list[dict], list[DuplicateGroup]]:
-    """Unique records (first copy of each near-duplicate group kept) and the removed ones."""
-    kept: dict[str, Record] = {}
+    """Unique records (first copy of each near-duplicate group kept), the removed
+    ones and the duplicate groups, from one pass (near_key normalises each text)."""
+    groups: dict[str, DuplicateGroup] = {}
     removed = []
     for i, records in enumerate(sources):
         for rec in records:
             k = near_key(rec.text)
-            first = kept.get(k)
-            if first is None:
-                kept[k] = rec
-                continue
-            removed.append({"source": i, "kind": "exact" if first.text == rec.text else "near",
-                            "duplicate_of": first.id, "record": rec.to_dict()})
-    return list(kept.values()), removed, duplicate_groups(sources)
+            group = groups.setdefault(k, DuplicateGroup(k))
+            if group.members:
+                first = group.members[0][1]
+                removed.append({"source": i, "kind": "exact" if first.text == rec.text
+                                else "near", "duplicate_of": first.id, "record": rec.to_dict()})
+            group.members.append((i, rec))
+    kept = [g.members[0][1] for g in groups.values()]
+    return kept, removed, [g for g in groups.values() if len(g.members) > 1]
 
 
 def assign(records: Sequence[Record], sizes: dict[str, int], seed: int

@@ -7,12 +7,13 @@ that; ``encoding="cp949"`` reads such files directly.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from kmner.core.errors import InputError
-from kmner.core.jsonl import iter_lines
+from kmner.core.jsonl import atomic_write, iter_lines
 
 
 # One line reader for the whole toolkit lives in core; this name stays for the formats.
@@ -67,6 +68,27 @@ def iter_blocks(path: str | os.PathLike, encoding: str = "utf-8"
         yield block
 
 
+def iter_json_lines(path: str | os.PathLike, report, encoding: str = "utf-8"
+                    ) -> Iterator[tuple[int, int, str, Any]]:
+    """(record index, line number, line, parsed JSON) for each non-blank line; a line
+    that is not JSON is reported to ``report`` and skipped. The index counts every
+    non-blank line, so default ids stay stable whether or not a line parses; a file
+    without any is an InputError."""
+    index = -1
+    for lineno, line in read_lines(path, encoding):
+        if not line.strip():
+            continue
+        index += 1
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            report.fail(InputError(f"malformed JSON: {exc.msg} at column {exc.colno}",
+                                   path=str(path), line=lineno), raw=line)
+            continue
+        yield index, lineno, line, obj
+    check_not_empty(index + 1, path)
+
+
 def default_id(path: str | os.PathLike, index: int) -> str:
     """Id for record ``index`` of a file that names none: ``<file stem>-00042``."""
     return f"{Path(path).name.split('.')[0]}-{index:05d}"
@@ -80,3 +102,22 @@ def has_line_break(rec, src: str, report, fmt: str) -> bool:
                                path=src, record_id=rec.id))
         return True
     return False
+
+
+def write_blocks(path: str | os.PathLike, records: Iterable, report, fmt: str,
+                 render: Callable[[Any], str | None]) -> int:
+    """Write one text block per record (atomically) for line-per-token formats:
+    records with a line break, or for which ``render`` returns None (it reported
+    why), are left out. Returns the records written."""
+    src = str(path)
+    n = 0
+    with atomic_write(path) as fh:
+        for rec in records:
+            if has_line_break(rec, src, report, fmt):
+                continue
+            block = render(rec)
+            if block is None:
+                continue
+            fh.write(block)
+            n += 1
+    return n

@@ -70,15 +70,21 @@ def _load_silver(path: Path) -> list:
     return load_records(path)
 
 
-def _scores(records: list, order: str, compare: Optional[Path]) -> dict | None:
-    from kmner.labelstudio.ordering import certainties
+def _ordered_silver(silver: Path, order: str, compare: Optional[Path]
+                    ) -> tuple[list, dict | None]:
+    """Silver records in the order asked for, with their certainty scores."""
+    from kmner.labelstudio.ordering import certainties, order_by_uncertainty
 
     if order not in ("input", "uncertainty"):
         raise typer.BadParameter(f"--order must be input or uncertainty, not {order!r}")
     if compare is not None and order != "uncertainty":
         raise typer.BadParameter("--compare only affects --order uncertainty")
+    records = _load_silver(silver)
     model = _load_silver(compare) if compare is not None else None
-    return certainties(records, model)
+    scores = certainties(records, model)
+    if order == "uncertainty":
+        records = order_by_uncertainty(records, scores)
+    return records, scores
 
 
 @app.command("export")
@@ -96,13 +102,9 @@ def export_cmd(
 
     Each task has data.text, data.kmner_id and one prediction; import the file in
     Label Studio's Import dialog."""
-    from kmner.labelstudio.ordering import order_by_uncertainty
     from kmner.labelstudio.tasks import ExportSummary, records_to_tasks, write_tasks
 
-    records = _load_silver(silver)
-    scores = _scores(records, order, compare)
-    if order == "uncertainty":
-        records = order_by_uncertainty(records, scores)
+    records, scores = _ordered_silver(silver, order, compare)
     summary = ExportSummary()
     n = write_tasks(output, records_to_tasks(records, model_version=model_version,
                                              scores=scores, summary=summary))
@@ -225,12 +227,8 @@ def push_cmd(
     left alone, so pushing twice creates no duplicates."""
     from kmner.labelstudio.client import connect, push
     from kmner.labelstudio.config import parse_types
-    from kmner.labelstudio.ordering import order_by_uncertainty
 
-    records = _load_silver(silver)
-    scores = _scores(records, order, compare)
-    if order == "uncertainty":
-        records = order_by_uncertainty(records, scores)
+    records, scores = _ordered_silver(silver, order, compare)
     conn = connect(url, api_key)
     summary = push(records, conn, project, types=parse_types(types), scores=scores,
                    model_version=model_version, batch_size=batch_size, show_meta=show_meta,

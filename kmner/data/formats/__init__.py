@@ -56,20 +56,11 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
            (".json",)),
 )}
 
-_LABELSTUDIO_HINT = "labelstudio format: use `kmner ls import/export`"
-
-
 def _resolve(spec: str | None, fmt: str, role: str) -> Callable[..., Any]:
     if spec is None:
         raise KmnerError(f"kmner cannot {role} the {fmt} format")
     module_name, func = spec.split(":")
-    try:
-        module = importlib.import_module(module_name)
-        return getattr(module, func)
-    except (ModuleNotFoundError, AttributeError):
-        if fmt == "labelstudio":
-            raise KmnerError(_LABELSTUDIO_HINT) from None
-        raise
+    return getattr(importlib.import_module(module_name), func)
 
 
 def _suffix(path: str | os.PathLike) -> str:

@@ -19,12 +19,11 @@ import re
 from typing import Iterable, Iterator
 
 from kmner.core.errors import InputError
-from kmner.core.jsonl import atomic_write
 from kmner.core.records import Record, make_entity
 from kmner.data.report import Report
 from kmner.data.tags import TagError, decode_tags, encode_tags
-from kmner.data.textio import (has_line_break, check_not_empty, default_id, iter_blocks, join_tokens,
-                               locate_tokens)
+from kmner.data.textio import (check_not_empty, default_id, iter_blocks, join_tokens,
+                               locate_tokens, write_blocks)
 from kmner.data.tokens import Unaligned, whitespace_token_spans
 
 _META_RE = re.compile(r"# (id|text) =(?: (.*))?")
@@ -148,17 +147,12 @@ def write_charmask(path: str | os.PathLike, records: Iterable[Record], *,
     and reported (``unaligned="error"`` rejects the record instead)."""
     report = report or Report()
     src = str(path)
-    n = 0
-    with atomic_write(path) as fh:
-        for rec in records:
-            if has_line_break(rec, src, report, "this format"):
-                continue
-            lines = _record_lines(rec, src, report, unaligned)
-            if lines is None:
-                continue
-            fh.write("".join(lines))
-            n += 1
-    return n
+
+    def render(rec: Record) -> str | None:
+        lines = _record_lines(rec, src, report, unaligned)
+        return None if lines is None else "".join(lines)
+
+    return write_blocks(path, records, report, "this format", render)
 
 
 def _record_lines(rec: Record, src: str, report: Report, unaligned: Unaligned

@@ -15,12 +15,11 @@ import re
 from typing import Iterable, Iterator
 
 from kmner.core.errors import InputError
-from kmner.core.jsonl import atomic_write
 from kmner.core.records import Record
 from kmner.data.report import Report
 from kmner.data.tags import Scheme, Style, TagError, decode_tags, encode_tags, parse_tag
 from kmner.data.textio import (check_not_empty, default_id, iter_blocks, join_tokens,
-                               locate_tokens)
+                               locate_tokens, write_blocks)
 from kmner.data.tokens import Tokenizer, Unaligned, align_record, spans_to_entities, token_spans
 
 _META_RE = re.compile(r"# (id|text) =(?: (.*))?")
@@ -117,10 +116,6 @@ def _parses(tag: str, style: Style | None = None) -> bool:
     return True
 
 
-def has_line_break(text: str) -> bool:
-    return "\n" in text or "\r" in text
-
-
 def write_conll(path: str | os.PathLike, records: Iterable[Record], *,
                 report: Report | None = None, tokenizer: Tokenizer = "kiwi",
                 unaligned: Unaligned = "split", scheme: Scheme = "bio",
@@ -128,25 +123,20 @@ def write_conll(path: str | os.PathLike, records: Iterable[Record], *,
     """Write records as CoNLL (token TAB tag); returns sentences written."""
     report = report or Report()
     src = str(path)
-    n = 0
-    with atomic_write(path) as fh:
-        for rec in records:
-            if has_line_break(rec.text):
-                report.fail(InputError("text contains a line break, which CoNLL cannot carry",
-                                       path=src, record_id=rec.id))
-                continue
-            aligned = align_record(rec, token_spans(rec.text, tokenizer), unaligned=unaligned,
-                                   report=report, path=src, what=f"{tokenizer} tokens")
-            if aligned is None:
-                continue
-            toks, ranges = aligned
-            words = [rec.text[s:e] for s, e in toks]
-            fh.write(f"# id = {rec.id}\n")
-            if join_tokens(words)[0] != rec.text:
-                fh.write(f"# text = {rec.text}\n")
-            for word, tag in zip(words, encode_tags(len(words), ranges, scheme=scheme,
-                                                    style=style)):
-                fh.write(f"{word}\t{tag}\n")
-            fh.write("\n")
-            n += 1
-    return n
+
+    def render(rec: Record) -> str | None:
+        aligned = align_record(rec, token_spans(rec.text, tokenizer), unaligned=unaligned,
+                               report=report, path=src, what=f"{tokenizer} tokens")
+        if aligned is None:
+            return None
+        toks, ranges = aligned
+        words = [rec.text[s:e] for s, e in toks]
+        out = [f"# id = {rec.id}\n"]
+        if join_tokens(words)[0] != rec.text:
+            out.append(f"# text = {rec.text}\n")
+        tags = encode_tags(len(words), ranges, scheme=scheme, style=style)
+        out.extend(f"{word}\t{tag}\n" for word, tag in zip(words, tags))
+        out.append("\n")
+        return "".join(out)
+
+    return write_blocks(path, records, report, "CoNLL", render)

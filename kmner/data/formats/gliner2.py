@@ -14,7 +14,6 @@ The writer's ``mentions`` choice:
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Iterable, Iterator, Literal, Mapping, Sequence
 
@@ -23,7 +22,7 @@ from kmner.core.jsonl import write_json_lines
 from kmner.core.records import Entity, Record
 from kmner.data.mentions import Ambiguous, Located, locate_mentions
 from kmner.data.report import Report
-from kmner.data.textio import check_not_empty, default_id, read_lines
+from kmner.data.textio import default_id, iter_json_lines
 
 MentionForm = Literal["auto", "strings", "spans"]
 
@@ -68,18 +67,8 @@ def read_gliner2(path: str | os.PathLike, *, report: Report | None = None,
                  ambiguous: Ambiguous = "all", encoding: str = "utf-8") -> Iterator[Record]:
     report = report or Report()
     src = str(path)
-    n = 0
-    for lineno, line in read_lines(path, encoding):
-        if not line.strip():
-            continue
-        n += 1
-        rec_id = default_id(path, n - 1)
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            report.fail(InputError(f"malformed JSON: {exc.msg} at column {exc.colno}",
-                                   path=src, line=lineno), raw=line)
-            continue
+    for index, lineno, line, obj in iter_json_lines(path, report, encoding):
+        rec_id = default_id(path, index)
         where = dict(path=src, line=lineno)
         if not isinstance(obj, dict) or not isinstance(obj.get("input"), str) \
                 or not isinstance(obj.get("output", {}), dict):
@@ -106,7 +95,6 @@ def read_gliner2(path: str | os.PathLike, *, report: Report | None = None,
                         f"occurs {f} times; {'all' if ambiguous == 'all' else 'the first'} "
                         "taken", **where, record_id=rec_id)
         yield Record(rec_id, text, found.entities)
-    check_not_empty(n, path)
 
 
 def _entities_output(rec: Record, types: Sequence[str], form: MentionForm,

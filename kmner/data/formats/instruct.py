@@ -3,7 +3,6 @@ writing exports, reading parses the reference answers back into spans."""
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Iterable, Iterator, Mapping, Sequence
 
@@ -11,7 +10,7 @@ from kmner.core.errors import InputError
 from kmner.core.jsonl import write_json_lines
 from kmner.core.records import Record
 from kmner.data.report import Report
-from kmner.data.textio import check_not_empty, default_id, read_lines
+from kmner.data.textio import default_id, iter_json_lines
 
 
 def read_instruct(path: str | os.PathLike, *, report: Report | None = None,
@@ -20,18 +19,9 @@ def read_instruct(path: str | os.PathLike, *, report: Report | None = None,
 
     report = report or Report()
     src = str(path)
-    n = 0
-    for lineno, line in read_lines(path, encoding):
-        if not line.strip():
-            continue
-        n += 1
+    for index, lineno, line, obj in iter_json_lines(path, report, encoding):
         where = dict(path=src, line=lineno)
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            report.fail(InputError(f"malformed JSON: {exc.msg}", **where), raw=line)
-            continue
-        rec_id = obj.get("id", default_id(path, n - 1)) if isinstance(obj, dict) else None
+        rec_id = obj.get("id", default_id(path, index)) if isinstance(obj, dict) else None
         text, answer = _text_and_answer(obj)
         if text is None or answer is None:
             report.fail(InputError('expected alpaca {"input", "output"} or chat {"messages"} '
@@ -51,7 +41,6 @@ def read_instruct(path: str | os.PathLike, *, report: Report | None = None,
             report.warn("ambiguous-mention", f"{t} mention {m!r} is listed {k} time(s) but "
                         f"occurs {f} times; all taken", **where, record_id=rec_id)
         yield Record(rec_id, text, parsed.entities)
-    check_not_empty(n, path)
 
 
 def _text_and_answer(obj) -> tuple[str | None, str | None]:

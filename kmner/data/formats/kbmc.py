@@ -24,7 +24,7 @@ from kmner.core.jsonl import atomic_write
 from kmner.core.records import Record
 from kmner.data.report import Report
 from kmner.data.tags import Scheme, TagError, decode_tags, encode_tags
-from kmner.data.textio import check_not_empty, join_tokens, locate_tokens, read_lines
+from kmner.data.textio import check_not_empty, default_id, join_tokens, locate_tokens, read_lines
 from kmner.data.tokens import Tokenizer, Unaligned, align_record, spans_to_entities, token_spans
 
 SENTENCE, TAGS = "Sentence", "Tags"
@@ -96,7 +96,7 @@ def read_kbmc(path: str | os.PathLike, *, report: Report | None = None, respace:
             raise InputError(f"needs columns {SENTENCE!r} and {TAGS!r}, found "
                              f"{sorted(row)}", path=src)
         rec_id = _column(row, "id")
-        rec_id = str(rec_id) if rec_id not in (None, "") else f"{Path(src).name.split('.')[0]}-{n - 1:05d}"
+        rec_id = str(rec_id) if rec_id not in (None, "") else default_id(path, n - 1)
         rec = _row_record(row, rec_id, src, line, report, repair, scheme)
         if rec is None:
             continue

@@ -9,11 +9,10 @@ import os
 from typing import Iterable, Iterator
 
 from kmner.core.errors import InputError
-from kmner.core.jsonl import atomic_write
 from kmner.core.records import Record
 from kmner.data.report import Report
 from kmner.data.tags import TagError, decode_tags, encode_tags
-from kmner.data.textio import has_line_break, check_not_empty, default_id, iter_blocks
+from kmner.data.textio import check_not_empty, default_id, iter_blocks, write_blocks
 from kmner.data.tokens import spans_to_entities
 
 
@@ -80,22 +79,17 @@ def write_klue(path: str | os.PathLike, records: Iterable[Record], *,
                report: Report | None = None) -> int:
     report = report or Report()
     src = str(path)
-    n = 0
-    with atomic_write(path) as fh:
-        for rec in records:
-            if has_line_break(rec, src, report, "a character-per-line file"):
-                continue
-            ents = rec.sorted_entities()
-            clash = next((b for a, b in zip(ents, ents[1:]) if a.overlaps(b)), None)
-            if clash is not None:
-                report.fail(InputError(f"entity {clash.text!r} [{clash.start}:{clash.end}] "
-                                       "overlaps another; BIO cannot carry it", path=src,
-                                       record_id=rec.id))
-                continue
-            tags = encode_tags(len(rec.text), [(e.start, e.end, e.type) for e in ents])
-            fh.write(f"## {rec.id}\t{_tagged(rec)}\n")
-            for ch, tag in zip(rec.text, tags):
-                fh.write(f"{ch}\t{tag}\n")
-            fh.write("\n")
-            n += 1
-    return n
+
+    def render(rec: Record) -> str | None:
+        ents = rec.sorted_entities()
+        clash = next((b for a, b in zip(ents, ents[1:]) if a.overlaps(b)), None)
+        if clash is not None:
+            report.fail(InputError(f"entity {clash.text!r} [{clash.start}:{clash.end}] "
+                                   "overlaps another; BIO cannot carry it", path=src,
+                                   record_id=rec.id))
+            return None
+        tags = encode_tags(len(rec.text), [(e.start, e.end, e.type) for e in ents])
+        rows = "".join(f"{ch}\t{tag}\n" for ch, tag in zip(rec.text, tags))
+        return f"## {rec.id}\t{_tagged(rec)}\n{rows}\n"
+
+    return write_blocks(path, records, report, "a character-per-line file", render)
