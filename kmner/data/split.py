@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import random
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Sequence
 
 from kmner.core.errors import ConfigError
+from kmner.core.hashing import sha256_file
 from kmner.core.jsonl import write_json, write_json_lines, write_records
 from kmner.core.records import Record
 from kmner.data.dedup import DuplicateGroup, duplicate_summary, near_key
@@ -169,14 +169,6 @@ def split_records(sources: Sequence[Sequence[Record]], config: SplitConfig) -> S
         if absent:
             missing[name] = absent
     return SplitResult(splits, removed, groups, missing)
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def write_split(result: SplitResult, out_dir: str | os.PathLike, *, inputs: Sequence[str],
