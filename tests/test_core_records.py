@@ -138,3 +138,15 @@ def test_atomic_write_respects_umask(tmp_path):
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "x.json").stat().st_mode) == 0o644
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_from_original_inverts_to_original_and_refuses_split_characters():
+    text = unicodedata.normalize("NFD", "간이") + " 당뇨병"
+    m = normalize(text)
+    assert m.derived == "간이 당뇨병"
+    span = m.from_original(text.index("당"), len(text))
+    assert span == (3, 6) and m.to_original(*span) == (text.index("당"), len(text))
+    assert m.from_original(0, 1) is None  # inside the composed 간
+    assert m.from_original(0, 3) == (0, 1)
+    ident = normalize("당뇨병")
+    assert ident.from_original(0, 3) == (0, 3) and ident.from_original(0, 9) is None

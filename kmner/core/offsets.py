@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from array import array
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 # Characters that are invisible and carry no meaning for matching.
@@ -40,6 +41,18 @@ class OffsetMap:
         if self.starts is None:
             return start, end
         return self.starts[start], self.ends[end - 1]
+
+    def from_original(self, start: int, end: int) -> tuple[int, int] | None:
+        """The derived span whose characters come exactly from original ``[start, end)``,
+        or None when an edge falls inside a character that normalisation composed."""
+        if self.starts is None:
+            return (start, end) if 0 <= start < end <= len(self.original) else None
+        s = bisect_left(self.starts, start)
+        e = bisect_right(self.ends, end)
+        if s >= len(self.starts) or self.starts[s] != start or e == 0 \
+                or self.ends[e - 1] != end or s >= e:
+            return None
+        return s, e
 
     def compose(self, inner: "OffsetMap") -> "OffsetMap":
         """``inner`` was derived from ``self.derived``; give a map from inner's

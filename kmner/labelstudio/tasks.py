@@ -30,15 +30,14 @@ def nfc_record(record: Record) -> Record:
     omap = normalize(record.text, strip_zero_width=False)
     if omap.derived == record.text:
         return record
-    start_at = {s: i for i, s in reversed(list(enumerate(omap.starts)))}
-    end_at = {e: i + 1 for i, e in enumerate(omap.ends)}
     entities = []
     for ent in record.entities:
-        s, e = start_at.get(ent.start), end_at.get(ent.end)
-        if s is None or e is None or s >= e:
+        span = omap.from_original(ent.start, ent.end)
+        if span is None:
             raise InputError(f"entity {ent.text!r} [{ent.start}:{ent.end}] has an edge inside a "
                              "character that NFC normalisation composes; fix the span",
                              record_id=record.id)
+        s, e = span
         entities.append(Entity(ent.type, omap.derived[s:e], s, e, ent.meta, ent.extra))
     return Record(record.id, omap.derived, entities, record.meta, record.extra)
 
