@@ -40,6 +40,17 @@ def base_tag(tag: str) -> str:
     return tag.split("-", 1)[0]
 
 
+_BASE_TAGS: dict[str, str] = {}
+
+
+def _base(tag: str) -> str:
+    """base_tag, memoised (Kiwi has a few dozen tags; this runs per dictionary hit)."""
+    try:
+        return _BASE_TAGS[tag]
+    except KeyError:
+        return _BASE_TAGS.setdefault(tag, base_tag(tag))
+
+
 class MorphIndex:
     """Kiwi tokens of one text as sorted parallel lists, for O(log n) edge checks.
 
@@ -66,7 +77,7 @@ class MorphIndex:
     def tag(self, i: int) -> str:
         """Tag of morpheme ``i`` (irregular variants such as VV-R reduced to VV);
         read on demand because only morphemes next to a hit are ever asked."""
-        return base_tag(self.tokens[i].tag)
+        return _base(self.tokens[i].tag)
 
     def form(self, i: int) -> str:
         return self.tokens[i].form
@@ -97,8 +108,10 @@ def _is_punct(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "PS"
 
 
-def right_edge(text: str, idx: MorphIndex, end: int, n_syllables: int) -> str | None:
-    """Name of the rule that accepts what follows ``end``, or None."""
+def right_edge(text: str, idx: MorphIndex, end: int, n_syllables: int,
+               following: int | None = None) -> str | None:
+    """Name of the rule that accepts what follows ``end``, or None. ``following``
+    is ``idx.next_at(end)`` when the caller already knows it."""
     if end >= len(text):
         return "end"
     ch = text[end]
@@ -106,10 +119,10 @@ def right_edge(text: str, idx: MorphIndex, end: int, n_syllables: int) -> str | 
         return "space"
     if _is_punct(ch):
         return "punct"
-    i = idx.next_at(end)
-    if i >= len(idx):
+    i = idx.next_at(end) if following is None else following
+    if i >= len(idx.starts):
         return "end"
-    tag = idx.tag(i)
+    tag = _base(idx.tokens[i].tag)
     if tag[0] == "J":
         return "particle"
     if tag[0] == "E":
@@ -127,17 +140,24 @@ def right_edge(text: str, idx: MorphIndex, end: int, n_syllables: int) -> str | 
 
 def check_hit(text: str, idx: MorphIndex, start: int, end: int, n_chars: int) -> str | None:
     """The accepting rule for hit ``[start, end)`` of a term with ``n_chars``
-    characters (spaces excluded), or None when Kiwi disagrees."""
-    if idx.inside(start) or idx.inside(end):
+    characters (spaces excluded), or None when Kiwi disagrees.
+
+    This runs for every dictionary hit of every silver sentence, so it works on
+    the index's lists directly instead of calling its methods: ``first``/``last``
+    are ``covering(start, end)``, and the two ``max_end`` tests are ``inside``."""
+    starts, max_end = idx.starts, idx.max_end
+    first = bisect_left(starts, start)
+    if first and max_end[first - 1] > start:
         return None
-    inner = idx.covering(start, end)
-    if not inner:
+    last = bisect_left(starts, end, first)
+    if last == first or max_end[last - 1] > end:
         return None
-    first_tag = idx.tag(inner[0])
+    tokens = idx.tokens
+    first_tag = _base(tokens[first].tag)
     if first_tag.startswith(CANNOT_START):
         return None
     if n_chars == 1:
-        if len(inner) != 1 or first_tag not in SINGLE_SYLLABLE_TAGS:
+        if last - first != 1 or first_tag not in SINGLE_SYLLABLE_TAGS:
             return None
         if start > 0 and not (text[start - 1].isspace() or _is_punct(text[start - 1])):
             return None
@@ -147,7 +167,8 @@ def check_hit(text: str, idx: MorphIndex, start: int, end: int, n_chars: int) ->
             if ptag in ("NR", "SN") or (ptag == "MM" and idx.form(p) in NUMERAL_DETERMINERS):
                 return None
     elif n_chars == 2:
-        for i in inner:
-            if idx.ends[i] > idx.starts[i] and idx.tag(i) not in SHORT_TERM_TAGS:
+        ends = idx.ends
+        for i in range(first, last):
+            if ends[i] > starts[i] and _base(tokens[i].tag) not in SHORT_TERM_TAGS:
                 return None
-    return right_edge(text, idx, end, n_chars)
+    return right_edge(text, idx, end, n_chars, last)

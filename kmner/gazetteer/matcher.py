@@ -17,7 +17,6 @@ Kiwi is only asked about texts that have at least one candidate.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
@@ -27,7 +26,7 @@ from kmner.gazetteer.boundaries import MorphIndex, check_hit
 from kmner.gazetteer.compiled import CompiledGazetteer
 from kmner.gazetteer.keys import fold
 
-_WS = re.compile(r"\s")
+_WORD = re.compile(r"\S+")
 
 # (start, end, term id, rule) in normalised-text offsets
 Hit = tuple[int, int, int, str]
@@ -63,19 +62,19 @@ class Matcher:
     def candidates(self, text: str) -> list[tuple[int, int, int]]:
         """All dictionary hits ``(start, end, term id)`` in ``text`` (already
         normalised), on its whitespace-free folded form mapped back."""
-        stripped = fold("".join(text.split()))
+        words = text.split()
+        stripped = fold("".join(words))
         if not stripped:
             return []
         lens = self.gaz.key_lens
-        found = [(end + 1 - lens[i], end + 1, i) for end, i in self.gaz.automaton.iter(stripped)]
-        if not found:
-            return []
-        # kept_before[k]: number of non-space characters before the k-th space
-        kept_before = [m.start() - k for k, m in enumerate(_WS.finditer(text))]
-        if not kept_before:
-            return found
-        return [(s + bisect_right(kept_before, s), e + bisect_right(kept_before, e - 1), i)
-                for s, e, i in found]
+        found = self.gaz.automaton.iter(stripped)
+        if len(stripped) == len(text):
+            return [(end + 1 - lens[i], end + 1, i) for end, i in found]
+        # where each character of the stripped text sits in ``text``
+        pos: list[int] = []
+        for word in _WORD.finditer(text):
+            pos.extend(range(word.start(), word.end()))
+        return [(pos[end + 1 - lens[i]], pos[end] + 1, i) for end, i in found]
 
     def select(self, text: str, candidates: Sequence[tuple[int, int, int]],
                index: MorphIndex) -> list[Hit]:
@@ -87,11 +86,13 @@ class Matcher:
             candidates = sorted(candidates, key=lambda c: (-lens[c[2]], c[0]))
         chosen: list[Hit] = []
         for s, e, i in candidates:
-            if chosen and not all(e <= c[0] or c[1] <= s for c in chosen):
-                continue
-            rule = check_hit(text, index, s, e, lens[i])
-            if rule is not None:
-                chosen.append((s, e, i, rule))
+            for c in chosen:
+                if s < c[1] and c[0] < e:
+                    break
+            else:
+                rule = check_hit(text, index, s, e, lens[i])
+                if rule is not None:
+                    chosen.append((s, e, i, rule))
         if len(chosen) > 1:
             chosen.sort()
         return chosen
