@@ -6,7 +6,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kmner.core.offsets import normalize
@@ -48,6 +48,28 @@ def test_candidates_map_back_to_the_term(matcher, text):
         a, b = norm.to_original(s, e)
         assert 0 <= a < b <= len(text)
         assert match_key(text[a:b]) == match_key(matcher.gaz.surfaces[i])
+
+
+spaced = st.lists(st.one_of(st.sampled_from([" ", "  ", "\u00a0", "\u3000", "\u202f"]),
+                            st.sampled_from(TERMS), st.text("간위당뇨병제2형Mm", max_size=3)),
+                  max_size=8).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.one_of(texts, spaced))
+@example(text="제2형\u00a0당뇨병이 간 경화")
+@example(text=" 당\u202f뇨  병\u3000위")
+def test_candidates_equal_a_brute_force_scan(matcher, text):
+    """Every dictionary key found anywhere in the text with whitespace ignored, no
+    more and no fewer, whichever path (plain spaces or other whitespace) it takes."""
+    text = normalize(text).derived
+    keys = {match_key(t): i for i, t in enumerate(matcher.gaz.surfaces)}
+    pos = [k for k, ch in enumerate(text) if not ch.isspace()]
+    stripped = "".join(text[k] for k in pos)
+    expected = {(pos[a], pos[b - 1] + 1, keys[match_key(stripped[a:b])])
+                for a in range(len(pos)) for b in range(a + 1, len(pos) + 1)
+                if match_key(stripped[a:b]) in keys}
+    assert set(matcher.candidates(text)) == expected
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

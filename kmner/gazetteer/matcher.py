@@ -27,6 +27,22 @@ from kmner.gazetteer.compiled import CompiledGazetteer
 from kmner.gazetteer.keys import fold
 
 _WORD = re.compile(r"\S+")
+# Whitespace other than the plain space. pyahocorasick's ignore_white_space skips
+# a subset of Python's whitespace (it keeps NBSP, U+2007, U+202F, U+0085 and
+# U+001C-U+001F), so texts with any of these take the strip-and-map path.
+_OTHER_WS = re.compile(r"[^\S ]")
+
+
+def _start_across_spaces(text: str, end: int, n: int) -> int:
+    """Start of a hit of ``n`` non-space characters ending at ``end`` (inclusive)
+    in a text whose only whitespace is the plain space."""
+    k = end
+    while True:
+        if text[k] != " ":
+            n -= 1
+            if n == 0:
+                return k
+        k -= 1
 
 # (start, end, term id, rule) in normalised-text offsets
 Hit = tuple[int, int, int, str]
@@ -61,20 +77,31 @@ class Matcher:
 
     def candidates(self, text: str) -> list[tuple[int, int, int]]:
         """All dictionary hits ``(start, end, term id)`` in ``text`` (already
-        normalised), on its whitespace-free folded form mapped back."""
+        normalised), matched on its whitespace-free folded form."""
+        lens = self.gaz.key_lens
+        if _OTHER_WS.search(text) is None:
+            # Only plain spaces: the automaton skips them itself and reports end
+            # offsets in ``text``, so no stripped copy or position map is needed
+            # (this runs once per silver sentence).
+            found = self.gaz.automaton.iter(fold(text), 0, len(text), True)
+            out = []
+            for end, i in found:
+                n = lens[i]
+                start = end + 1 - n
+                if start < 0 or text.find(" ", start, end) >= 0:
+                    start = _start_across_spaces(text, end, n)
+                out.append((start, end + 1, i))
+            return out
         words = text.split()
         stripped = fold("".join(words))
         if not stripped:
             return []
-        lens = self.gaz.key_lens
-        found = self.gaz.automaton.iter(stripped)
-        if len(stripped) == len(text):
-            return [(end + 1 - lens[i], end + 1, i) for end, i in found]
         # where each character of the stripped text sits in ``text``
         pos: list[int] = []
         for word in _WORD.finditer(text):
             pos.extend(range(word.start(), word.end()))
-        return [(pos[end + 1 - lens[i]], pos[end] + 1, i) for end, i in found]
+        return [(pos[end + 1 - lens[i]], pos[end] + 1, i)
+                for end, i in self.gaz.automaton.iter(stripped)]
 
     def select(self, text: str, candidates: Sequence[tuple[int, int, int]],
                index: MorphIndex) -> list[Hit]:
@@ -98,21 +125,25 @@ class Matcher:
         return chosen
 
     def to_entities(self, original: str, norm: OffsetMap, hits: Iterable[Hit],
-                    shift: int = 0) -> list[Entity]:
-        """Entities on ``original``; ``shift`` is subtracted from mapped offsets
-        (for sentences cut out of a longer document)."""
-        gaz = self.gaz
+                    shift: int = 0, offset: int = 0) -> list[Entity]:
+        """Entities on ``original``. Hits are on ``norm.derived`` moved left by
+        ``offset`` (hits of one sentence of a document); ``shift`` is subtracted from
+        the mapped offsets (for records that are a sentence cut out of ``original``)."""
+        types, surfaces, sources, codes = (self.gaz.types, self.gaz.surfaces,
+                                           self.gaz.sources, self.gaz.codes)
+        alt_types = self.gaz.alt_types
+        to_original = norm.to_original
         out = []
         for s, e, i, rule in hits:
-            a, b = norm.to_original(s, e)
-            surface = original[a:b]
-            meta = {"term": gaz.surfaces[i], "source": gaz.sources[i], "rule": rule}
-            if gaz.codes[i]:
-                meta["code"] = gaz.codes[i]
-            alt = gaz.alt_types.get(i)
-            if alt:
-                meta["ambiguous"] = [gaz.types[i], *alt.split("|")]
-            out.append(Entity(gaz.types[i], surface, a - shift, b - shift, meta))
+            a, b = to_original(s + offset, e + offset)
+            meta = {"term": surfaces[i], "source": sources[i], "rule": rule}
+            if codes[i]:
+                meta["code"] = codes[i]
+            if alt_types:
+                alt = alt_types.get(i)
+                if alt:
+                    meta["ambiguous"] = [types[i], *alt.split("|")]
+            out.append(Entity(types[i], original[a:b], a - shift, b - shift, meta))
         return out
 
     # -- whole texts -------------------------------------------------------------

@@ -112,13 +112,13 @@ class SilverProcessor:
             a = toks[0].start
             b = max(toks[-1].end, toks[-2].end) if len(toks) > 1 else toks[-1].end
             oa, ob = norm.to_original(a, b)
-            cands = m.candidates(derived[a:b])
+            sent = derived[a:b]
+            cands = m.candidates(sent)
             ents = []
             if cands:
-                sent = derived[a:b]
                 hits = m.select(sent, cands, MorphIndex(toks, a))
-                ents = m.to_entities(doc, norm, [(s + a, e + a, i, r) for s, e, i, r in hits],
-                                     shift=oa)
+                if hits:
+                    ents = m.to_entities(doc, norm, hits, shift=oa, offset=a)
             out.append(Record(f"{unit.id_prefix}-{k}", doc[oa:ob], ents,
                               {"source": unit.source, "line": unit.line, "sentence": k,
                                "char_start": oa}))
