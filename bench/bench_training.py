@@ -76,7 +76,7 @@ def main(argv=None) -> dict:
         from kmner.training.encoder.convert import ensure_default_encoder
 
         args.encoder = str(ensure_default_encoder())
-    base = build_base(args.encoder, work / "base", splitter="kiwi-morphs")
+    base = build_base(args.encoder, work / "base")
 
     if args.no_kiwi:
         os.environ["KMNER_NO_KIWI"] = "1"  # every splitter uses the stored offsets

@@ -13,8 +13,9 @@ from kmner.core.errors import ConfigError, InputError
 from kmner.core.jsonl import write_records
 from kmner.core.records import Entity, Record
 from kmner.training.config import DataConfig, TrainConfig
-from kmner.training.splitter import (KoreanWordSplitter, alignment_share, load_pretokenized,
-                                     pretokenize)
+from kmner.training.splitter import (DEFAULT_SPLITTER, KoreanWordSplitter, alignment_share,
+                                     load_pretokenized, pretokenize, splitter_from_spec,
+                                     splitter_spec)
 from tests.training_fixtures import build_tiny_encoder, tiny_records
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -65,6 +66,58 @@ def test_kiwi_splitter_ends_spans_before_particles():
     assert alignment_share([rec], KoreanWordSplitter("whitespace"))["share"] == 0.0
 
 
+def default_terms_hash() -> str:
+    from kmner.gazetteer.compiled import CompiledGazetteer
+    from kmner.gazetteer.default import default_gazetteer_path
+
+    return CompiledGazetteer.load(default_gazetteer_path()).content_hash
+
+
+def tokens(splitter: KoreanWordSplitter, text: str) -> list[str]:
+    return [text[s:e] for s, e in splitter.offsets(text)]
+
+
+def test_kiwi_terms_cuts_morphemes_at_dictionary_terms():
+    terms, morphs = KoreanWordSplitter("kiwi-terms"), KoreanWordSplitter("kiwi-morphs")
+    # Kiwi keeps 귀지 (earwax) whole; annotators mark 귀 (Body) inside it
+    assert tokens(morphs, "귀지가 많다")[:2] == ["귀지", "가"]
+    assert tokens(terms, "귀지가 많다")[:3] == ["귀", "지", "가"]
+    # single-syllable terms cut only as a prefix: 시간 and 간호사's tail stay as they were
+    assert "시간" in tokens(terms, "간호사가 시간을 알려 주었다")
+    # multi-word morphemes come back without spaces inside tokens
+    assert all(" " not in t for t in tokens(terms, "알레르기 비염이 있다"))
+    # the particle stays its own token, so 당뇨병 is a reachable span
+    rec = Record("a", "당뇨병이 있는 환자", [Entity("Disease", "당뇨병", 0, 3)])
+    assert alignment_share([rec], terms)["share"] == 1.0
+    assert terms.offsets(rec.text)[2] == (3, 4)
+
+
+def test_kiwi_terms_records_its_gazetteer_and_refuses_another(tmp_path):
+    spec = splitter_spec(KoreanWordSplitter("kiwi-terms"))
+    assert spec["terms"] is None and spec["terms_hash"] == default_terms_hash()
+    restored = splitter_from_spec(spec)
+    assert tokens(restored, "귀지가 많다")[:2] == ["귀", "지"]
+    wrong = splitter_from_spec(dict(spec, terms_hash="0" * 64))
+    with pytest.raises(InputError, match="kiwi-terms splitter of this model was built"):
+        wrong.offsets("귀지가 많다")
+
+
+@pytest.mark.shared
+def test_splitter_alignment_targets_on_team_gold(shared_data):
+    """Issue 6 targets: 100% on the bundled gold, >= 99.5% on the diagnosis set."""
+    from kmner.core.jsonl import read_records
+    from kmner.gazetteer.default import DATA_DIR
+
+    diagnosis = [r for f in ("train", "test")
+                 for r in read_records(shared_data / "gold" / "diagnosis" / f"{f}.jsonl")]
+    bundled = list(read_records(DATA_DIR.parent / "sample" / "gold.jsonl"))
+    default = KoreanWordSplitter()
+    assert alignment_share(bundled, default)["share"] == 1.0
+    share = alignment_share(diagnosis, default)["share"]
+    assert share >= 0.995, share
+    assert alignment_share(diagnosis, KoreanWordSplitter("kiwi-morphs"))["share"] < share
+
+
 def test_pretokenized_records_need_no_kiwi():
     recs = pretokenize(tiny_records(3), KoreanWordSplitter("kiwi-morphs"))
     assert all("tokens" in r.extra for r in recs)
@@ -101,6 +154,27 @@ def test_gold_targets_end_before_the_particle(run, work):
         start, end = batch.structure_labels[0][0][1][0][0][0]
         assert (start, end) == (0, 0)
         assert sp.offsets(rec[0].text)[end][1] == token_end
+
+
+def test_trained_model_predicts_the_noun_without_its_particle(work):
+    """Through real predictions: a tiny model fitted on the fixture sentences finds
+    당뇨병 in 당뇨병이, also in a sentence it never saw, with exact offsets."""
+    from kmner.training.model import load_model
+    from kmner.training.predict import predict_records
+    from kmner.training.train import run_training
+
+    cfg = make_config(work, "particle", use_lora=False, num_epochs=40, batch_size=8,
+                      task_lr=5e-3, encoder_lr=5e-3, warmup_ratio=0.0, early_stopping=False,
+                      tune_threshold=False, threshold=0.5, seed=0)
+    out = run_training(cfg, progress=False, log=quiet).output_dir
+    model = load_model(str(out / "model"), device="cpu")
+    texts = ["당뇨병이 있는 환자는 혈당을 관리해야 합니다.", "당뇨병이 심하다."]
+    preds = predict_records(model, [Record(f"p{i}", t, []) for i, t in enumerate(texts)])
+    for rec in preds:
+        spans = {(e.text, e.start, e.end) for e in rec.entities}
+        assert ("당뇨병", 0, 3) in spans, rec.entities
+        assert all(rec.text[e.start:e.end] == e.text for e in rec.entities)
+        assert not any(e.start == 0 and e.end == 4 for e in rec.entities)
 
 
 def test_training_prompts_shuffle_type_order_and_keep_gold_with_its_type(run, work):
@@ -188,7 +262,8 @@ def test_training_writes_a_complete_run_folder(run):
     assert all("eval_f1" in h for h in metrics["eval_history"])
     assert metrics["best_dev_f1"] == max(h["eval_f1"] for h in metrics["eval_history"])
     meta = json.loads((out / "adapter" / "kmner.json").read_text())
-    assert meta["splitter"]["name"] == "kiwi-morphs" and len(meta["base_sha256"]) == 64
+    assert meta["splitter"]["name"] == DEFAULT_SPLITTER == "kiwi-terms"
+    assert len(meta["splitter"]["terms_hash"]) == 64 and len(meta["base_sha256"]) == 64
 
 
 def test_reloaded_adapter_restores_splitter_and_merge_matches(run, work):
@@ -198,9 +273,10 @@ def test_reloaded_adapter_restores_splitter_and_merge_matches(run, work):
     recs = tiny_records(6, "p")
     adapter = load_model(str(run.output_dir / "adapter"), device="cpu")
     assert isinstance(adapter.model.processor.word_splitter, KoreanWordSplitter)
-    assert adapter.splitter.name == "kiwi-morphs"
+    assert adapter.splitter.name == DEFAULT_SPLITTER
+    assert adapter.splitter.terms_hash == default_terms_hash()
     merged_disk = load_model(str(run.output_dir / "merged"), device="cpu")
-    assert merged_disk.splitter.name == "kiwi-morphs"
+    assert merged_disk.splitter.name == DEFAULT_SPLITTER
     pa = predict_records(adapter, recs, threshold=0.3)
     pm = predict_records(merged_disk, recs, threshold=0.3)
     pm2 = predict_records(merge_adapter(adapter), recs, threshold=0.3)

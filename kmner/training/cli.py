@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from kmner.training.encoder.cli import register_model_commands
+from kmner.training.splitter import DEFAULT_SPLITTER
 
 model_app = typer.Typer(help="Build and convert models.", no_args_is_help=True)
 experiment_app = typer.Typer(help="End-to-end experiments with reports.", no_args_is_help=True)
@@ -69,7 +70,7 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
 
 def tokenize_cmd(input: Path = typer.Argument(..., help="JSONL records."),
                  output: Path = typer.Option(..., "-o", "--output"),
-                 splitter: str = typer.Option("kiwi-morphs", help="Word splitter.")) -> None:
+                 splitter: str = typer.Option(DEFAULT_SPLITTER, help="Word splitter.")) -> None:
     """Store word-token offsets in the data, so GPU machines need no Kiwi."""
     from kmner.core.jsonl import load_records, write_records
     from kmner.training.splitter import KoreanWordSplitter, pretokenize
@@ -83,7 +84,7 @@ def tokenize_cmd(input: Path = typer.Argument(..., help="JSONL records."),
 def model_init(encoder: str = typer.Option(..., help="Encoder directory or hub id."),
                output: Path = typer.Option(..., "-o", "--output", help="New GLiNER2 folder."),
                max_width: int = typer.Option(8, help="Longest span in word tokens."),
-               splitter: str = typer.Option("kiwi-morphs", help="Word splitter to record."),
+               splitter: str = typer.Option(DEFAULT_SPLITTER, help="Word splitter to record."),
                seed: int = typer.Option(0)) -> None:
     """Build a fresh GLiNER2 (random heads) on an encoder."""
     from kmner.training.model import build_base

@@ -56,7 +56,8 @@ class TrainConfig:
     data: see :class:`DataConfig`.
     descriptions: entity type -> natural-language description given to GLiNER2;
         every type in the data must have one.
-    splitter: word splitter (``kiwi-morphs``, ``kiwi-parts``, ``whitespace``);
+    splitter: word splitter (``kiwi-terms``, ``kiwi-morphs``, ``kiwi-parts``,
+        ``whitespace``; see kmner.training.splitter);
         saved in the model's kmner metadata and restored on load.
     shuffle_types: shuffle the order of the entity types in the GLiNER2 prompt for
         every training example. GLiNER2 2.1.0 keeps the declared order by default
@@ -124,7 +125,7 @@ class TrainConfig:
     output_dir: str = "runs/train"
     data: DataConfig = field(default_factory=DataConfig)
     descriptions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DESCRIPTIONS))
-    splitter: str = "kiwi-morphs"
+    splitter: str = "kiwi-terms"
     shuffle_types: bool = True
     refine_at_gold: bool = True
     max_width: int = 0

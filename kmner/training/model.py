@@ -23,7 +23,7 @@ from typing import Any
 
 from kmner.core.errors import InputError
 from kmner.core.hashing import sha256_file
-from kmner.training.splitter import KoreanWordSplitter, splitter_from_spec
+from kmner.training.splitter import KoreanWordSplitter, splitter_from_spec, splitter_spec
 
 META_FILE = "kmner.json"
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt",
@@ -106,7 +106,7 @@ def attach_splitter(model, splitter: KoreanWordSplitter) -> None:
 
 
 def build_base(encoder: str, out_dir: str | os.PathLike, *, max_width: int = 8,
-               splitter: str = "kiwi-morphs", seed: int = 0) -> Path:
+               splitter: str = "kiwi-terms", seed: int = 0) -> Path:
     """A fresh GLiNER2 (random heads) on ``encoder``, saved with kmner metadata."""
     import torch
     from gliner2 import GLiNER2, ExtractorConfig
@@ -117,7 +117,8 @@ def build_base(encoder: str, out_dir: str | os.PathLike, *, max_width: int = 8,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out))
-    write_meta(out, {"kind": "base", "encoder": str(encoder), "splitter": {"name": splitter},
+    write_meta(out, {"kind": "base", "encoder": str(encoder),
+                     "splitter": splitter_spec(KoreanWordSplitter(splitter)),
                      "max_width": max_width, "weights_sha256": weights_hash(out)})
     return out
 

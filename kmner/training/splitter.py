@@ -5,6 +5,12 @@ token ends. Its default whitespace splitter keeps an eojeol such as 당뇨병이
 token, which makes the gold span 당뇨병 unreachable. These splitters cut each
 eojeol with Kiwi:
 
+- ``kiwi-terms`` (default): ``kiwi-morphs``, then content morphemes are also cut
+  where a dictionary term starts or ends inside them (귀 | 지, 감기 | 약, 결핵 | 균,
+  골절 | 이 where Kiwi left the particle on), so annotators' sub-morpheme spans
+  stay reachable. The dictionary is the bundled default gazetteer unless a
+  compiled one is named; single-syllable terms only cut as a prefix (귀 | 지, not
+  시 | 간);
 - ``kiwi-morphs``: every morpheme is a token (당뇨 | 병 | 이 when Kiwi splits so);
 - ``kiwi-parts``: each eojeol is cut where content morphemes meet function
   morphemes (particles, endings, copula, verb-forming suffixes) and around
@@ -27,14 +33,15 @@ from typing import Iterable, Iterator, Sequence
 
 from kmner.core.errors import ConfigError, InputError
 
-SPLITTER_NAMES = ("kiwi-morphs", "kiwi-parts", "whitespace")
-DEFAULT_SPLITTER = "kiwi-morphs"
+SPLITTER_NAMES = ("kiwi-terms", "kiwi-morphs", "kiwi-parts", "whitespace")
+DEFAULT_SPLITTER = "kiwi-terms"
 
 # Kiwi tags that carry grammar rather than content: particles (J*), endings (E*),
 # the copula (VCP/VCN) and suffixes that turn a noun into a verb or adjective.
 _FUNCTION_TAG = re.compile(r"^(J|E|VCP|VCN|XSV|XSA)")
 _SYMBOL_TAG = re.compile(r"^S[FPSEOW]")
 _NON_SPACE_RUN = re.compile(r"\S+")
+_SPACE = re.compile(r"\s")
 
 Offsets = list[tuple[int, int]]
 
@@ -51,11 +58,17 @@ class KoreanWordSplitter:
     """Callable word splitter with an offset cache (see module docstring)."""
 
     def __init__(self, name: str = DEFAULT_SPLITTER, *, user_dict: str | None = None,
-                 allow_kiwi: bool | None = None, cache_limit: int = 500_000):
+                 allow_kiwi: bool | None = None, cache_limit: int = 500_000,
+                 terms: str | None = None, terms_hash: str | None = None):
         if name not in SPLITTER_NAMES:
             raise ConfigError(f"unknown splitter {name!r}; valid: {', '.join(SPLITTER_NAMES)}")
         self.name = name
         self.user_dict = user_dict
+        # kiwi-terms: compiled gazetteer whose terms cut morphemes (None: the bundled
+        # default), and the content hash it must have (set when restoring a model)
+        self.terms = terms
+        self.terms_hash = terms_hash
+        self._term_matcher = None
         # KMNER_NO_KIWI=1 makes every splitter rely on stored token offsets (GPU runs)
         self.allow_kiwi = (os.environ.get("KMNER_NO_KIWI") != "1") if allow_kiwi is None else allow_kiwi
         self.cache_limit = cache_limit
@@ -125,8 +138,30 @@ class KoreanWordSplitter:
             units = _fill_gaps(text, units)
             if self.name == "kiwi-parts":
                 units = _group_parts(text, units)
+            elif self.name == "kiwi-terms":
+                units = _cut_at_terms(text, units, self.term_matcher())
             out.append([(s, e) for s, e, _ in units])
         return out
+
+    def term_matcher(self):
+        """The gazetteer matcher for kiwi-terms, loaded once and checked against the
+        hash recorded with a model (other terms would cut other tokens)."""
+        if self._term_matcher is None:
+            from kmner.gazetteer.compiled import CompiledGazetteer
+            from kmner.gazetteer.default import default_gazetteer_path
+            from kmner.gazetteer.matcher import Matcher
+
+            path = self.terms or default_gazetteer_path()
+            gaz = CompiledGazetteer.load(path)
+            if self.terms_hash and gaz.content_hash != self.terms_hash:
+                raise InputError(
+                    f"the kiwi-terms splitter of this model was built with gazetteer "
+                    f"{self.terms_hash}, but {path} is {gaz.content_hash}; tokens would "
+                    "differ from training. Restore that gazetteer, or pre-tokenise the "
+                    "data with the model's own tokens (`kmner tokenize`)", path=str(path))
+            self.terms_hash = gaz.content_hash
+            self._term_matcher = Matcher(gaz)
+        return self._term_matcher
 
     def spec(self) -> dict:
         return splitter_spec(self)
@@ -160,6 +195,33 @@ def _fill_gaps(text: str, units: list[tuple[int, int, str]]) -> list[tuple[int, 
     return out
 
 
+def _cut_at_terms(text: str, units: list[tuple[int, int, str]], matcher
+                  ) -> list[tuple[int, int, str]]:
+    """Cut content units where a dictionary term starts or ends inside them; a
+    single-syllable term only cuts after itself and only at the start of a unit
+    (귀지 -> 귀 | 지, but 시간 stays whole). Pieces never hold whitespace (Kiwi
+    sometimes returns multi-word nouns such as 알레르기 비염 as one morpheme)."""
+    key_lens = matcher.gaz.key_lens
+    out: list[tuple[int, int, str]] = []
+    for s, e, tag in units:
+        cuts: set[int] = set()
+        if e - s >= 2 and _morph_class(tag) == "content":
+            for hs, he, i in matcher.candidates(text[s:e]):
+                if key_lens[i] == 1:
+                    if hs == 0:
+                        cuts.add(he)
+                else:
+                    cuts.update(b for b in (hs, he) if 0 < b < e - s)
+        if not cuts and _SPACE.search(text, s, e) is None:
+            out.append((s, e, tag))
+            continue
+        bounds = [s, *sorted(s + c for c in cuts if 0 < c < e - s), e]
+        for a, b in zip(bounds, bounds[1:]):
+            for word in _NON_SPACE_RUN.finditer(text, a, b):
+                out.append((word.start(), word.end(), tag))
+    return out
+
+
 def _group_parts(text: str, units: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Merge adjacent morphemes of one eojeol that are of the same class."""
     out: list[tuple[int, int, str]] = []
@@ -176,7 +238,12 @@ def _group_parts(text: str, units: list[tuple[int, int, str]]) -> list[tuple[int
 
 
 def splitter_spec(splitter: KoreanWordSplitter) -> dict:
-    return {"name": splitter.name, "user_dict": splitter.user_dict}
+    spec = {"name": splitter.name, "user_dict": splitter.user_dict}
+    if splitter.name == "kiwi-terms":
+        if splitter.terms_hash is None and splitter.allow_kiwi:
+            splitter.term_matcher()  # records the hash
+        spec.update(terms=splitter.terms, terms_hash=splitter.terms_hash)
+    return spec
 
 
 def splitter_from_spec(spec: dict | str | None, *, allow_kiwi: bool | None = None
@@ -186,7 +253,8 @@ def splitter_from_spec(spec: dict | str | None, *, allow_kiwi: bool | None = Non
     if isinstance(spec, str):
         spec = {"name": spec}
     return KoreanWordSplitter(spec.get("name", DEFAULT_SPLITTER), user_dict=spec.get("user_dict"),
-                              allow_kiwi=allow_kiwi)
+                              allow_kiwi=allow_kiwi, terms=spec.get("terms"),
+                              terms_hash=spec.get("terms_hash"))
 
 
 def load_pretokenized(splitter: KoreanWordSplitter, records: Iterable) -> int:
