@@ -2,10 +2,10 @@
 
 Pipeline for one text:
 
-1. ``prepare``: NFC + zero-width removal (an OffsetMap back to the original), then
-   whitespace removal and case folding, so spacing variants share one key.
+1. ``prepare``: NFC + zero-width removal (an OffsetMap back to the original).
 2. ``candidates``: every Aho-Corasick hit (``iter``, not ``iter_long``, which drops
-   valid matches), mapped to the normalised text.
+   valid matches) on the case-folded text with whitespace skipped, so spacing
+   variants share one key, in offsets of the normalised text.
 3. ``select``: longest hit first, then leftmost, kept when Kiwi agrees with its
    edges (see boundaries.py) and it overlaps no hit already kept.
 4. ``to_entities``: map back to the original string; the surface is always sliced
@@ -28,8 +28,9 @@ from kmner.gazetteer.keys import fold
 
 _WORD = re.compile(r"\S+")
 # Whitespace other than the plain space. pyahocorasick's ignore_white_space skips
-# a subset of Python's whitespace (it keeps NBSP, U+2007, U+202F, U+0085 and
-# U+001C-U+001F), so texts with any of these take the strip-and-map path.
+# only a subset of Python's whitespace (not NBSP, U+2007, U+202F, U+0085 or
+# U+001C-U+001F), so texts with any whitespace but the plain space take the
+# strip-and-map path; texts with plain spaces only (nearly all) skip it.
 _OTHER_WS = re.compile(r"[^\S ]")
 
 
@@ -43,6 +44,7 @@ def _start_across_spaces(text: str, end: int, n: int) -> int:
             if n == 0:
                 return k
         k -= 1
+
 
 # (start, end, term id, rule) in normalised-text offsets
 Hit = tuple[int, int, int, str]
