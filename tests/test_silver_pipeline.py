@@ -79,6 +79,23 @@ def test_jsonl_keeps_ids_text_and_fields_and_replaces_entities(tmp_path, gaz_pat
     assert out[1]["entities"] == [] and summary.records_with_entities == 2 and not rej
 
 
+def test_long_runs_without_dictionary_hits_keep_order(tmp_path, gaz_path):
+    """Records that need no Kiwi analysis are written in input order around the
+    analysed ones, also in runs longer than the pipeline lets wait in memory."""
+    from kmner.silver.pipeline import _MAX_WAITING
+
+    n_quiet = 2 * _MAX_WAITING + 7
+    recs = ([{"id": f"q{i}", "text": f"아무 일 없음 {i}"} for i in range(n_quiet)]
+            + [{"id": "hit", "text": "당뇨병이 있다."}]
+            + [{"id": f"r{i}", "text": "쉬는 날"} for i in range(5)])
+    src = tmp_path / "many.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), "utf-8")
+    summary, out, _ = run(tmp_path, gaz_path, src)
+    assert [r["id"] for r in out] == [r["id"] for r in recs]
+    assert summary.units == len(recs) and summary.records_with_entities == 1
+    assert [e["text"] for e in out[n_quiet]["entities"]] == ["당뇨병"]
+
+
 def test_bad_jsonl_lines_are_rejected_with_file_line_and_id(tmp_path, gaz_path):
     src = tmp_path / "bad.jsonl"
     src.write_text("\n".join([

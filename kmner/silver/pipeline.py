@@ -47,6 +47,10 @@ class SilverConfig:
     checkpoint_every: int = 2000
 
 
+# Units that need no Kiwi analysis and may wait for the next analysed one.
+_MAX_WAITING = 256
+
+
 @dataclass
 class SilverSummary:
     units: int = 0             # input units: txt lines + jsonl records (+ bad lines)
@@ -142,14 +146,25 @@ class SilverProcessor:
         both cores busy; a separate consumer thread lost up to 5% of wall time to
         GIL hand-offs and to matching the last batch alone. Units that need no
         analysis wait in the queue, so output keeps input order."""
-        queue: deque[tuple[Unit, str | None]] = deque()
+        queue: deque[tuple[Unit | None, str | None]] = deque()
 
         def texts() -> Iterator[str]:
+            idle = 0
             for unit in units:
                 text = self.needs_kiwi(unit)
                 queue.append((unit, text))
                 if text is not None:
+                    idle = 0
                     yield text
+                else:
+                    idle += 1
+                    if idle >= _MAX_WAITING:
+                        # a long run of units without analysis (records without any
+                        # dictionary hit, rejected lines): send Kiwi an empty text so
+                        # they are written now instead of piling up in memory
+                        idle = 0
+                        queue.append((None, ""))
+                        yield ""
 
         for sentences in kiwi.tokenize(texts(), split_sents=True):
             while True:
@@ -157,6 +172,8 @@ class SilverProcessor:
                 if text is None:
                     yield unit, self._without_kiwi(unit)
                     continue
+                if unit is None:  # the empty text sent to flush the queue
+                    break
                 if isinstance(unit, DocUnit):
                     yield unit, self.doc_records(unit, sentences)
                 else:

@@ -151,7 +151,11 @@ class KoreanWordSplitter:
             from kmner.gazetteer.default import default_gazetteer_path
             from kmner.gazetteer.matcher import Matcher
 
-            path = self.terms or default_gazetteer_path()
+            try:
+                path = self.terms or default_gazetteer_path()
+            except InputError as exc:
+                raise InputError(f"{exc} (the kiwi-terms splitter cuts at its terms; "
+                                 "set `splitter: kiwi-morphs` to train without it)") from None
             gaz = CompiledGazetteer.load(path)
             if self.terms_hash and gaz.content_hash != self.terms_hash:
                 raise InputError(
