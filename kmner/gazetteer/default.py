@@ -6,17 +6,15 @@ the cleaned term table, into ``$KMNER_CACHE`` (default ``~/.cache/kmner``)."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from kmner.core.cache import cache_dir
+from kmner.core.hashing import sha256_file
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "gazetteer"
 DEFAULT_GAZ = DATA_DIR / "default.gaz"
 DEFAULT_TERMS = DATA_DIR / "default_terms.tsv"
 DEFAULT_CONFIG = DATA_DIR / "default.yaml"
-
-
 
 
 def default_gazetteer_path() -> Path:
@@ -29,7 +27,7 @@ def default_gazetteer_path() -> Path:
         raise InputError("bundled gazetteer missing; pass --gazetteer or rebuild with "
                          f"`kmner gazetteer build {DEFAULT_CONFIG} -o {DEFAULT_GAZ}`",
                          path=str(DEFAULT_TERMS))
-    digest = hashlib.sha256(DEFAULT_TERMS.read_bytes()).hexdigest()[:16]
+    digest = sha256_file(DEFAULT_TERMS)[:16]
     cached = cache_dir() / f"default-{digest}.gaz"
     if not cached.exists():
         from kmner.gazetteer.compiled import build_gazetteer
