@@ -82,16 +82,6 @@ class MorphIndex:
     def form(self, i: int) -> str:
         return self.tokens[i].form
 
-    def inside(self, pos: int) -> bool:
-        """True if some non-empty morpheme starts before ``pos`` and ends after it."""
-        i = bisect_left(self.starts, pos) - 1
-        return i >= 0 and self.max_end[i] > pos
-
-    def covering(self, start: int, end: int) -> range:
-        """Indices of the morphemes that lie within ``[start, end)`` (zero-length
-        ones at ``end`` excluded)."""
-        return range(bisect_left(self.starts, start), bisect_left(self.starts, end))
-
     def next_at(self, pos: int) -> int:
         """Index of the first morpheme starting at or after ``pos`` (may be len)."""
         return bisect_left(self.starts, pos)
@@ -143,8 +133,9 @@ def check_hit(text: str, idx: MorphIndex, start: int, end: int, n_chars: int) ->
     characters (spaces excluded), or None when Kiwi disagrees.
 
     This runs for every dictionary hit of every silver sentence, so it works on
-    the index's lists directly instead of calling its methods: ``first``/``last``
-    are ``covering(start, end)``, and the two ``max_end`` tests are ``inside``."""
+    the index's lists directly: morphemes ``first`` up to ``last`` lie within the
+    hit, and each ``max_end`` test asks whether a non-empty morpheme starting
+    before an edge runs past it (the edge falls inside it)."""
     starts, max_end = idx.starts, idx.max_end
     first = bisect_left(starts, start)
     if first and max_end[first - 1] > start:
