@@ -15,15 +15,6 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="gazetteer")
 
 
-def load_config_or_table(path: Path):
-    """A YAML/TOML build config, or a TSV/CSV term table used as the only source."""
-    from kmner.gazetteer.config import load_gazetteer_config, table_config
-
-    if path.suffix.lower() in {".yaml", ".yml", ".toml"}:
-        return load_gazetteer_config(path)
-    return table_config(path)
-
-
 @app.command("build")
 def build_cmd(
     config: Path = typer.Argument(..., help="Build config (YAML/TOML) or a TSV/CSV with "
@@ -37,6 +28,7 @@ def build_cmd(
     """Load, clean, deduplicate and compile dictionary sources into one file."""
     from kmner.core.jsonl import write_json
     from kmner.gazetteer.compiled import build_gazetteer
+    from kmner.gazetteer.config import load_config_or_table
     from kmner.gazetteer.export import write_term_table
 
     cfg = load_config_or_table(config)

@@ -93,3 +93,10 @@ def table_config(path: str | Path) -> GazetteerConfig:
     return GazetteerConfig(name=p.stem, sources=[SourceConfig(str(p), format="term_table",
                                                               name=p.stem)],
                            base_dir=str(p.parent))
+
+
+def load_config_or_table(path: str | Path) -> GazetteerConfig:
+    """A YAML/TOML build config, or a TSV/CSV term table used as the only source."""
+    if Path(path).suffix.lower() in {".yaml", ".yml", ".toml"}:
+        return load_gazetteer_config(path)
+    return table_config(path)

@@ -106,7 +106,7 @@ def load_gazetteer_arg(path: Optional[Path]):
     if path is None:
         return CompiledGazetteer.load(default_gazetteer_path())
     if path.suffix.lower() in {".tsv", ".csv", ".yaml", ".yml", ".toml", ".txt"}:
-        from kmner.gazetteer.cli import load_config_or_table
+        from kmner.gazetteer.config import load_config_or_table
 
         return build_gazetteer(load_config_or_table(path))
     return CompiledGazetteer.load(path)
