@@ -74,10 +74,12 @@ def real_sentences() -> list[str]:
 
 
 def make_sentences(n: int, gaz, rng: random.Random) -> list[str]:
+    from kmner.gazetteer.cleaning import has_hangul
+
     sents = real_sentences()
     by_type: dict[str, list[str]] = {}
     for surface, type_ in zip(gaz.surfaces, gaz.types):
-        if re.search("[가-힣]", surface) and len(surface) <= 12:
+        if has_hangul(surface) and len(surface) <= 12:
             by_type.setdefault(type_, []).append(surface)
     while len(sents) < n:
         tpl = rng.choice(TEMPLATES).replace("(으)로", "으로")
@@ -161,6 +163,7 @@ def main() -> None:
         build_phase(*args.build_phase)
         return
 
+    from kmner.core.jsonl import write_json
     from kmner.core.morph import get_kiwi
     from kmner.core.runinfo import environment
     from kmner.gazetteer.compiled import CompiledGazetteer
@@ -236,8 +239,7 @@ def main() -> None:
                 "(split_sents), matches, and writes JSONL; Kiwi alone only tokenises",
     }
     shutil.rmtree(work, ignore_errors=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_json(args.out, result)
     print(f"sentences {len(sentences)}, terms {build['terms']}, threads {args.threads}, "
           f"chunks {len(rounds)}")
     print(f"Kiwi alone {result['kiwi_sents_per_s']:.0f} sent/s, silver "
