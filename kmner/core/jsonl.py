@@ -106,6 +106,15 @@ def read_text(path: str | os.PathLike) -> str:
                          "with iconv -f cp949 -t utf-8", path=str(p), line=line) from None
 
 
+def reject_item(*, source: str, line: int | None, reason: str, record_id: Any = None,
+                raw: str | None = None) -> dict[str, Any]:
+    """One line of a reject file; ``raw`` input is cut to 2,000 characters."""
+    item = {"source": source, "line": line, "id": record_id, "reason": reason}
+    if raw is not None:
+        item["raw"] = raw if len(raw) <= 2000 else raw[:2000] + "…"
+    return item
+
+
 @dataclass
 class RejectLog:
     """Collects (and optionally writes) the records that could not be used."""
@@ -115,10 +124,8 @@ class RejectLog:
 
     def add(self, *, source: str, line: int | None, reason: str, record_id: Any = None,
             raw: str | None = None) -> None:
-        item = {"source": source, "line": line, "id": record_id, "reason": reason}
-        if raw is not None:
-            item["raw"] = raw if len(raw) <= 2000 else raw[:2000] + "…"
-        self.items.append(item)
+        self.items.append(reject_item(source=source, line=line, reason=reason,
+                                      record_id=record_id, raw=raw))
 
     def __len__(self) -> int:
         return len(self.items)

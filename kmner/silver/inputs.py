@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from kmner.core.errors import InputError
-from kmner.core.jsonl import RejectLog, iter_lines, read_records
+from kmner.core.jsonl import RejectLog, iter_lines, read_records, reject_item
 from kmner.core.records import Record
 
 
@@ -48,11 +48,8 @@ class Rejected:
     raw: str | None = None
 
     def to_dict(self) -> dict:
-        out = {"source": self.source, "line": self.line, "id": self.record_id,
-               "reason": self.reason}
-        if self.raw is not None:
-            out["raw"] = self.raw if len(self.raw) <= 2000 else self.raw[:2000] + "…"
-        return out
+        return reject_item(source=self.source, line=self.line, reason=self.reason,
+                           record_id=self.record_id, raw=self.raw)
 
 
 Unit = DocUnit | RecordUnit | Rejected
