@@ -16,10 +16,10 @@ from typing import Iterator
 
 from kmner.core.errors import InputError
 from kmner.core.jsonl import dumps
+from kmner.core.offsets import normalize
 from kmner.core.records import Record
 from kmner.gazetteer.boundaries import MorphIndex
 from kmner.gazetteer.compiled import CompiledGazetteer
-from kmner.core.offsets import normalize
 from kmner.gazetteer.matcher import Matcher
 from kmner.silver.checkpoint import ResumableOutput
 from kmner.silver.inputs import DocUnit, RecordUnit, Rejected, Unit, iter_units
@@ -216,9 +216,9 @@ def run_silver(cfg: SilverConfig, *, resume: bool = False, progress: bool = True
     previous = out.open(resume)
     summary = SilverSummary()
     if previous is None:
+        skip = 0
         out.save(0, summary.to_dict())
-    skip = 0
-    if previous is not None:
+    else:
         skip = previous.units_done
         _restore(summary, previous.counts)
         summary.resumed_from = skip
