@@ -73,11 +73,11 @@ def _suffix(path: str | os.PathLike) -> str:
 
 
 def _first_lines(path: Path, n: int = 20) -> list[str]:
-    from kmner.data.textio import read_lines
+    from kmner.core.jsonl import iter_lines
 
     out = []
     try:
-        for _, line in read_lines(path):
+        for _, line in iter_lines(path):
             if line.strip():
                 out.append(line)
             if len(out) >= n:

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from kmner.core.errors import InputError, KmnerError
-from kmner.core.jsonl import atomic_write
+from kmner.core.jsonl import atomic_write, iter_lines
 from kmner.core.records import Record
 from kmner.data.report import Report
 from kmner.data.tags import Scheme, TagError, decode_tags, encode_tags
-from kmner.data.textio import check_not_empty, default_id, join_tokens, locate_tokens, read_lines
+from kmner.data.textio import check_not_empty, default_id, join_tokens, locate_tokens
 from kmner.data.tokens import Tokenizer, Unaligned, align_record, spans_to_entities, token_spans
 
 SENTENCE, TAGS = "Sentence", "Tags"
@@ -60,7 +60,7 @@ def _rows(path: str | os.PathLike, encoding: str) -> Iterator[tuple[int, dict[st
             yield i, row
         return
     delimiter = "," if _table_kind(path) == "csv" else "\t"
-    lines = read_lines(path, encoding)
+    lines = iter_lines(path, encoding)
     reader = csv.reader((line + "\n" for _, line in lines), delimiter=delimiter)
     header: list[str] | None = None
     for fields in reader:
