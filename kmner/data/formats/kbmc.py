@@ -25,7 +25,7 @@ from kmner.core.records import Record
 from kmner.data.report import Report
 from kmner.data.tags import Scheme, TagError, decode_tags, encode_tags
 from kmner.data.textio import check_not_empty, default_id, join_tokens, locate_tokens
-from kmner.data.tokens import Tokenizer, Unaligned, align_record, spans_to_entities, token_spans
+from kmner.data.tokens import Tokenizer, Unaligned, align_record, spans_to_entities
 
 SENTENCE, TAGS = "Sentence", "Tags"
 
@@ -199,8 +199,7 @@ def write_kbmc(path: str | os.PathLike, records: Iterable[Record], *,
     kind = _table_kind(path)
     rows = []
     for rec in records:
-        aligned = align_record(rec, token_spans(rec.text, tokenizer), unaligned=unaligned,
-                               report=report, path=src, what=f"{tokenizer} tokens")
+        aligned = align_record(rec, tokenizer, unaligned=unaligned, report=report, path=src)
         if aligned is None:
             continue
         toks, ranges = aligned
