@@ -255,15 +255,14 @@ def score_instruct_cmd(
 ) -> None:
     """Score an LLM's JSON answers strictly against gold, locating mentions in the text."""
     from kmner.core.errors import InputError
-    from kmner.core.jsonl import write_json
+    from kmner.core.jsonl import iter_lines, write_json
     from kmner.data.instruct import answer_of, default_types, score_answers
     from kmner.data.report import Report
-    from kmner.data.textio import read_lines
 
     report = Report()
     (gold_records,) = _read_many([gold], from_, report, {})
     answers: dict[Any, str] = {}
-    for lineno, line in read_lines(predictions):
+    for lineno, line in iter_lines(predictions):
         if not line.strip():
             continue
         try:

@@ -16,10 +16,6 @@ from kmner.core.errors import InputError
 from kmner.core.jsonl import atomic_write, iter_lines
 
 
-# One line reader for the whole toolkit lives in core; this name stays for the formats.
-read_lines = iter_lines
-
-
 def check_not_empty(count: int, path: str | os.PathLike) -> None:
     """An input file that yields no record at all is almost always a mistake."""
     if count == 0:
@@ -58,7 +54,7 @@ def iter_blocks(path: str | os.PathLike, encoding: str = "utf-8"
                 ) -> Iterator[list[tuple[int, str]]]:
     """Blank-line separated blocks of (line number, line), as in CoNLL-like files."""
     block: list[tuple[int, str]] = []
-    for lineno, line in read_lines(path, encoding):
+    for lineno, line in iter_lines(path, encoding):
         if line.strip():
             block.append((lineno, line))
         elif block:
@@ -75,7 +71,7 @@ def iter_json_lines(path: str | os.PathLike, report, encoding: str = "utf-8"
     non-blank line, so default ids stay stable whether or not a line parses; a file
     without any is an InputError."""
     index = -1
-    for lineno, line in read_lines(path, encoding):
+    for lineno, line in iter_lines(path, encoding):
         if not line.strip():
             continue
         index += 1

@@ -68,13 +68,13 @@ def token_spans(text: str, tokenizer: Tokenizer) -> list[tuple[int, int]]:
     raise ValueError(f"unknown tokenizer {tokenizer!r}; choose kiwi or whitespace")
 
 
-def align_record(record: Record, tokens: Sequence[tuple[int, int]], *,
-                 unaligned: Unaligned = "split", report: Report, path: str | None = None,
-                 what: str = "tokens"
+def align_record(record: Record, tokenizer: Tokenizer, *, unaligned: Unaligned = "split",
+                 report: Report, path: str | None = None
                  ) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]] | None:
-    """Token spans (possibly cut) and entity token ranges ``(first, last+1, type)``
-    for one record, or None when the record was rejected."""
+    """The record's ``tokenizer`` token spans (possibly cut) and entity token ranges
+    ``(first, last+1, type)``, or None when the record was rejected."""
     text = record.text
+    tokens = token_spans(text, tokenizer)
     kept: list[Entity] = []
     for ent in record.sorted_entities():
         problem = None
@@ -101,7 +101,7 @@ def align_record(record: Record, tokens: Sequence[tuple[int, int]], *,
             final.append(ent)
             continue
         msg = f"entity {ent.text!r} [{ent.start}:{ent.end}] {ent.type} does not align " \
-              f"to {what}"
+              f"to {tokenizer} tokens"
         if unaligned == "error":
             report.fail(InputError(msg, path=path, record_id=record.id))
             return None

@@ -52,7 +52,7 @@ def _short(body: Any) -> str:
 
 
 @contextmanager
-def translate_errors(url: str, doing: str, project: str | None = None) -> Iterator[None]:
+def translate_errors(url: str, doing: str) -> Iterator[None]:
     import httpx
     from label_studio_sdk.core.api_error import ApiError
 
@@ -106,7 +106,7 @@ def find_project(conn: Connection, name_or_id: str) -> Any | None:
     if not str(name_or_id).strip():
         raise LabelStudioError("--project is empty; give a project title or id")
     if str(name_or_id).isdigit():
-        with translate_errors(conn.url, f"looking up project {name_or_id}"):
+        with conn.guard(f"looking up project {name_or_id}"):
             try:
                 return conn.client.projects.get(id=int(name_or_id))
             except Exception as exc:  # re-raised below with a project-specific message
@@ -114,7 +114,7 @@ def find_project(conn: Connection, name_or_id: str) -> Any | None:
                     raise ProjectNotFound(f"Label Studio at {conn.url} has no project with id "
                                           f"{name_or_id}") from None
                 raise
-    with translate_errors(conn.url, f"looking up project {name_or_id!r}"):
+    with conn.guard(f"looking up project {name_or_id!r}"):
         matches = [p for p in conn.client.projects.list(title=name_or_id, page_size=100)
                    if p.title == name_or_id]
     if len(matches) > 1:
@@ -122,7 +122,7 @@ def find_project(conn: Connection, name_or_id: str) -> Any | None:
                                f"{', '.join(str(p.id) for p in matches)}); pass the id")
     if not matches:
         return None
-    with translate_errors(conn.url, f"reading project {name_or_id!r}"):
+    with conn.guard(f"reading project {name_or_id!r}"):
         return conn.client.projects.get(id=matches[0].id)
 
 
@@ -137,7 +137,7 @@ def require_project(conn: Connection, name_or_id: str) -> Any:
 def download_export(conn: Connection, project_id: int, export_type: str = "JSON") -> bytes:
     """The whole project through the export endpoint, in one streamed request
     (several times faster than listing tasks page by page)."""
-    with translate_errors(conn.url, f"exporting project {project_id}"):
+    with conn.guard(f"exporting project {project_id}"):
         return b"".join(conn.client.projects.exports.download_sync(
             project_id, export_type=export_type, download_all_tasks=True))
 

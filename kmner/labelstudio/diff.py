@@ -145,21 +145,20 @@ def diff_records(silver: Iterable[Record], gold: Iterable[Record], *, n_resample
                     tc.corrected[category] += 1
 
     scores = score_records(gold, paired)
-    p = bootstrap_ci(scores.per_sentence, metric="precision", n_resamples=n_resamples, seed=seed)
-    r = bootstrap_ci(scores.per_sentence, metric="recall", n_resamples=n_resamples, seed=seed)
+
+    def ci(metric: str, type_: str | None = None) -> dict[str, Any]:
+        return bootstrap_ci(scores.per_sentence, metric=metric, type_=type_,
+                            n_resamples=n_resamples, seed=seed).to_dict()
+
     per_type_scores = {}
     for t in sorted(scores.per_type):
-        pt = bootstrap_ci(scores.per_sentence, metric="precision", type_=t,
-                          n_resamples=n_resamples, seed=seed)
-        rt = bootstrap_ci(scores.per_sentence, metric="recall", type_=t,
-                          n_resamples=n_resamples, seed=seed)
-        per_type_scores[t] = {"precision": pt.to_dict(), "recall": rt.to_dict(),
+        per_type_scores[t] = {"precision": ci("precision", t), "recall": ci("recall", t),
                               **{k: v for k, v in scores.per_type[t].to_dict().items()
                                  if k in ("tp", "fp", "fn")}}
     ranked = sorted((t for t in terms.values() if t.n_corrected),
                     key=lambda t: (-t.n_corrected, -t.n_corrected / t.seen, t.term, t.type))
     return DiffReport(per_type, type_changes, ranked, len(gold),
-                      len(silver_by_id) - len(gold), p.to_dict(), r.to_dict(), per_type_scores)
+                      len(silver_by_id) - len(gold), ci("precision"), ci("recall"), per_type_scores)
 
 
 def format_report(report: DiffReport, top: int = 10) -> str:

@@ -161,7 +161,7 @@ class GoldConverter:
                 if rec_id is not None and rec_id in seen:
                     raise _TaskError(f"kmner_id {rec_id!r} also belongs to task "
                                      f"{seen[rec_id]}; the project holds it twice")
-                record = self._convert_one(task, n)
+                record = self._convert_one(task, rec_id, n)
             except _TaskError as exc:
                 self._fail(task, rec_id, str(exc), exc.reject)
                 continue
@@ -186,14 +186,13 @@ class GoldConverter:
         self.rejects.add(source=self.source, line=None, reason=where, record_id=rec_id,
                          raw=json.dumps(task, ensure_ascii=False))
 
-    def _convert_one(self, task: Mapping[str, Any], n: int) -> Record | None:
+    def _convert_one(self, task: Mapping[str, Any], rec_id: Any, n: int) -> Record | None:
         data = task.get("data")
         if not isinstance(data, dict):
             raise _TaskError("has no 'data' object")
         text = data.get(self.policy.text_field)
         if not isinstance(text, str):
             raise _TaskError(f"data.{self.policy.text_field} is missing or not a string")
-        rec_id = _task_record_id(task)
         generated = rec_id is None
         if generated:
             rec_id = f"ls-task-{task['id']}" if task.get("id") is not None else f"ls-row-{n}"
@@ -224,7 +223,8 @@ class GoldConverter:
                 chosen = latest(valid)
             entities = self._entities(chosen, text, prediction_regions)
             provenance = self._provenance(chosen)
-        problems = entity_problems(Record(rec_id, text, entities), types=self.types,
+        draft = Record(rec_id, text, entities)
+        problems = entity_problems(draft, types=self.types,
                                    allow_overlaps=self.policy.allow_overlaps)
         if problems:
             raise _TaskError("; ".join(problems))
@@ -237,8 +237,8 @@ class GoldConverter:
                                "generated_id": generated, **provenance,
                                "policy": dict(self._policy_meta)}
         extra = data.get("kmner_extra")
-        return Record(rec_id, text, sorted(entities, key=lambda e: (e.start, e.end, e.type)),
-                      meta, dict(extra) if isinstance(extra, dict) and extra else None)
+        return Record(rec_id, text, draft.sorted_entities(), meta,
+                      dict(extra) if isinstance(extra, dict) and extra else None)
 
     def _check_relabelled(self, rec_id: Any, text: str) -> None:
         if self.silver is None or rec_id not in self.silver:

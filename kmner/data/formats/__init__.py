@@ -73,11 +73,11 @@ def _suffix(path: str | os.PathLike) -> str:
 
 
 def _first_lines(path: Path, n: int = 20) -> list[str]:
-    from kmner.data.textio import read_lines
+    from kmner.core.jsonl import iter_lines
 
     out = []
     try:
-        for _, line in read_lines(path):
+        for _, line in iter_lines(path):
             if line.strip():
                 out.append(line)
             if len(out) >= n:
@@ -120,16 +120,17 @@ def _sniff_lines(path: Path) -> str | None:
     return None
 
 
+def _by_extension(ext: str) -> str | None:
+    return next((f.name for f in FORMATS.values() if ext in f.extensions), None)
+
+
 def guess_format(path: str | os.PathLike, *, for_writing: bool = False) -> str:
     """The format a path most likely holds (reading: by extension, then by content)."""
     p = Path(path)
     if for_writing:
-        ext = _suffix(p)
-        if ext in (".jsonl", ".jsonl.gz"):
-            return "jsonl"
-        for f in FORMATS.values():
-            if ext in f.extensions:
-                return f.name
+        by_ext = _by_extension(_suffix(p))
+        if by_ext:
+            return by_ext
         raise KmnerError(f"cannot tell the output format of {p} from its extension; "
                          f"give --to ({', '.join(FORMATS)})")
     if p.is_dir():
@@ -140,9 +141,9 @@ def guess_format(path: str | os.PathLike, *, for_writing: bool = False) -> str:
     if ext in (".jsonl", ".jsonl.gz"):
         return _sniff_jsonl(p)
     if ext != ".tsv":  # .tsv may be KBMC or KLUE: look inside
-        for f in FORMATS.values():
-            if ext in f.extensions:
-                return f.name
+        by_ext = _by_extension(ext)
+        if by_ext:
+            return by_ext
     sniffed = _sniff_lines(p) if p.exists() else None
     if sniffed:
         return sniffed

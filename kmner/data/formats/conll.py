@@ -20,7 +20,7 @@ from kmner.data.report import Report
 from kmner.data.tags import Scheme, Style, TagError, decode_tags, encode_tags, parse_tag
 from kmner.data.textio import (check_not_empty, default_id, iter_blocks, join_tokens,
                                locate_tokens, write_blocks)
-from kmner.data.tokens import Tokenizer, Unaligned, align_record, spans_to_entities, token_spans
+from kmner.data.tokens import Tokenizer, Unaligned, align_record, spans_to_entities
 
 _META_RE = re.compile(r"# (id|text) =(?: (.*))?")
 
@@ -125,8 +125,7 @@ def write_conll(path: str | os.PathLike, records: Iterable[Record], *,
     src = str(path)
 
     def render(rec: Record) -> str | None:
-        aligned = align_record(rec, token_spans(rec.text, tokenizer), unaligned=unaligned,
-                               report=report, path=src, what=f"{tokenizer} tokens")
+        aligned = align_record(rec, tokenizer, unaligned=unaligned, report=report, path=src)
         if aligned is None:
             return None
         toks, ranges = aligned

@@ -12,7 +12,7 @@ from kmner.core.jsonl import atomic_write
 from kmner.core.records import Record, make_entity
 from kmner.data.report import Report
 from kmner.data.textio import check_not_empty, default_id
-from kmner.data.tokens import Tokenizer, Unaligned, align_record, token_spans
+from kmner.data.tokens import Tokenizer, Unaligned, align_record
 
 
 def _spacy():
@@ -63,8 +63,7 @@ def write_docbin(path: str | os.PathLike, records: Iterable[Record], *,
     db = DocBin(store_user_data=True)
     n = 0
     for rec in records:
-        aligned = align_record(rec, token_spans(rec.text, tokenizer), unaligned=unaligned,
-                               report=report, path=str(path), what=f"{tokenizer} tokens")
+        aligned = align_record(rec, tokenizer, unaligned=unaligned, report=report, path=str(path))
         if aligned is None:
             continue
         toks, ranges = aligned

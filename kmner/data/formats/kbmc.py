@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from kmner.core.errors import InputError, KmnerError
-from kmner.core.jsonl import atomic_write
+from kmner.core.jsonl import atomic_write, iter_lines
 from kmner.core.records import Record
 from kmner.data.report import Report
 from kmner.data.tags import Scheme, TagError, decode_tags, encode_tags
-from kmner.data.textio import check_not_empty, default_id, join_tokens, locate_tokens, read_lines
-from kmner.data.tokens import Tokenizer, Unaligned, align_record, spans_to_entities, token_spans
+from kmner.data.textio import check_not_empty, default_id, join_tokens, locate_tokens
+from kmner.data.tokens import Tokenizer, Unaligned, align_record, spans_to_entities
 
 SENTENCE, TAGS = "Sentence", "Tags"
 
@@ -60,7 +60,7 @@ def _rows(path: str | os.PathLike, encoding: str) -> Iterator[tuple[int, dict[st
             yield i, row
         return
     delimiter = "," if _table_kind(path) == "csv" else "\t"
-    lines = read_lines(path, encoding)
+    lines = iter_lines(path, encoding)
     reader = csv.reader((line + "\n" for _, line in lines), delimiter=delimiter)
     header: list[str] | None = None
     for fields in reader:
@@ -199,8 +199,7 @@ def write_kbmc(path: str | os.PathLike, records: Iterable[Record], *,
     kind = _table_kind(path)
     rows = []
     for rec in records:
-        aligned = align_record(rec, token_spans(rec.text, tokenizer), unaligned=unaligned,
-                               report=report, path=src, what=f"{tokenizer} tokens")
+        aligned = align_record(rec, tokenizer, unaligned=unaligned, report=report, path=src)
         if aligned is None:
             continue
         toks, ranges = aligned
