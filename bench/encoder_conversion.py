@@ -30,6 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from kmner.training.encoder.bundle import unbundle  # noqa: E402
 from kmner.training.encoder.convert import bundle_encoder, fetch_encoder  # noqa: E402
+from kmner.core.jsonl import write_json  # noqa: E402
+from kmner.training.encoder.probes import ENGLISH, PARAPHRASES  # noqa: E402
 from kmner.training.encoder.source import cache_dir, locate_model_file  # noqa: E402
 
 CLINICAL = [  # written for this benchmark
@@ -42,7 +44,6 @@ CLINICAL = [  # written for this benchmark
     "혈압 150/95 mmHg, 맥박 88회/분, 체온 36.8°C로 측정되었다.",
     "어지럼증과 이명을 동반한 메니에르병이 의심되었다.",
 ]
-from kmner.training.encoder.probes import ENGLISH, PARAPHRASES  # noqa: E402
 
 DRIVER_C = r"""
 #include "e5.h"
@@ -202,8 +203,7 @@ def main() -> None:
                          for v, r in per_vocab.items()}, flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json(args.out, result)
     print(f"wrote {args.out}")
 
 

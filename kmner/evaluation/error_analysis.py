@@ -96,9 +96,6 @@ class BoundaryError:
     kind: str
     gold: Entity
     pred: Entity
-    left: str
-    right: str
-    span_start: int
 
     def to_dict(self) -> dict:
         return {"id": self.record_id, "kind": self.kind,
@@ -193,9 +190,7 @@ def analyse_errors(pairs: Sequence[tuple[Record, Record]], *, top_k: int = 15,
             overlapping[id(p)] = g
             b_counts[kind] += 1
             if len(b_examples[kind]) < max_boundary_examples:
-                s, e = min(g.start, p.start), max(g.end, p.end)
-                left, _, right = context(text, s, e, context_width)
-                b_examples[kind].append(BoundaryError(g_rec.id, kind, g, p, left, right, s))
+                b_examples[kind].append(BoundaryError(g_rec.id, kind, g, p))
         # Wrong-type exact pairs and overlapping pairs are disjoint, so one map
         # gives each unmatched span the span it was confused with, if any.
         for g, p in wrong_type:
