@@ -170,6 +170,16 @@ class KoreanWordSplitter:
     def spec(self) -> dict:
         return splitter_spec(self)
 
+    def copy(self) -> "KoreanWordSplitter":
+        """The same splitter with its terms and the offsets computed so far; the
+        copy's cache then changes on its own (training refines it at gold spans)."""
+        twin = KoreanWordSplitter(self.name, user_dict=self.user_dict, allow_kiwi=self.allow_kiwi,
+                                  cache_limit=self.cache_limit, terms=self.terms,
+                                  terms_hash=self.terms_hash)
+        twin._term_matcher = self._term_matcher
+        twin._cache = dict(self._cache)
+        return twin
+
 
 def _merge_contractions(units: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     # 했 = 하 + 었 share one character: fuse morphemes that overlap.
