@@ -53,7 +53,7 @@ def main(argv=None) -> dict:
 
     import torch
 
-    from kmner.core.jsonl import load_records, write_records
+    from kmner.core.jsonl import load_records, write_json, write_records
     from kmner.core.runinfo import environment
     from kmner.training.config import DataConfig, TrainConfig
     from kmner.training.model import build_base, load_model
@@ -124,8 +124,7 @@ def main(argv=None) -> dict:
         "peak_gpu_mib": round(torch.cuda.max_memory_allocated() / 2**20, 1) if device == "cuda" else None,
     }
     print(json.dumps(out, indent=2, ensure_ascii=False))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json(args.out, out)
     return out
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from kmner.core.errors import ConfigError, InputError
-from kmner.core.jsonl import load_records, write_json, write_records
+from kmner.core.jsonl import atomic_write, load_records, write_json, write_records
 from kmner.core.labelmap import LabelMap
 from kmner.core.records import Record
 from kmner.training.config import DataConfig, TrainConfig
@@ -231,7 +231,8 @@ def run_phase1(cfg: Phase1Config, *, log=print, progress: bool = True) -> dict:
     write_json(out / "results.json", results)
     md = ("# Phase 1 results\n\n" + _table(rows) + f"\n\nTraining: {train_seconds:.0f}s, "
           f"{result.epochs_run} epochs, best dev F1 {result.best_dev_f1:.3f}. Total {results['seconds']:.0f}s.\n")
-    (out / "results.md").write_text(md, encoding="utf-8")
+    with atomic_write(out / "results.md") as fh:
+        fh.write(md)
     log(md)
     return results
 
@@ -341,7 +342,8 @@ def run_phase2(cfg: Phase2Config, *, log=print, progress: bool = True) -> dict:
                     f"{m['recall_outside_gazetteer']['entities_not_in_gazetteer']})"
                     for n, m in results["systems"].items())
     md = f"# Phase 2 results\n\n{_table(rows)}\n\n{oov}\n\nTotal {results['seconds']:.0f}s.\n"
-    (out / "results.md").write_text(md, encoding="utf-8")
+    with atomic_write(out / "results.md") as fh:
+        fh.write(md)
     log(md)
     return results
 

@@ -32,6 +32,7 @@ import re
 from typing import Iterable, Iterator, Sequence
 
 from kmner.core.errors import ConfigError, InputError
+from kmner.core.records import Record
 
 SPLITTER_NAMES = ("kiwi-terms", "kiwi-morphs", "kiwi-parts", "whitespace")
 DEFAULT_SPLITTER = "kiwi-terms"
@@ -170,6 +171,16 @@ class KoreanWordSplitter:
     def spec(self) -> dict:
         return splitter_spec(self)
 
+    def copy(self) -> "KoreanWordSplitter":
+        """The same splitter with its terms and the offsets computed so far; the
+        copy's cache then changes on its own (training refines it at gold spans)."""
+        twin = KoreanWordSplitter(self.name, user_dict=self.user_dict, allow_kiwi=self.allow_kiwi,
+                                  cache_limit=self.cache_limit, terms=self.terms,
+                                  terms_hash=self.terms_hash)
+        twin._term_matcher = self._term_matcher
+        twin._cache = dict(self._cache)
+        return twin
+
 
 def _merge_contractions(units: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     # 했 = 하 + 었 share one character: fuse morphemes that overlap.
@@ -261,17 +272,15 @@ def splitter_from_spec(spec: dict | str | None, *, allow_kiwi: bool | None = Non
                               terms_hash=spec.get("terms_hash"))
 
 
-def load_pretokenized(splitter: KoreanWordSplitter, records: Iterable) -> int:
+def load_pretokenized(splitter: KoreanWordSplitter, records: Iterable[Record]) -> int:
     """Fill the splitter's cache from records carrying ``tokens`` (list of [start, end]).
     Returns how many records had them."""
     n = 0
     for rec in records:
-        toks = (rec.extra or {}).get("tokens") if hasattr(rec, "extra") else rec.get("tokens")
+        toks = (rec.extra or {}).get("tokens")
         if toks is None:
             continue
-        text = rec.text if hasattr(rec, "text") else rec["text"]
-        rid = getattr(rec, "id", None)
-        splitter.add_pretokenized(text, toks, where=f"record {rid}")
+        splitter.add_pretokenized(rec.text, toks, where=f"record {rec.id}")
         n += 1
     return n
 
@@ -279,8 +288,6 @@ def load_pretokenized(splitter: KoreanWordSplitter, records: Iterable) -> int:
 def pretokenize(records: Sequence, splitter: KoreanWordSplitter) -> list:
     """Copies of ``records`` with ``tokens`` offsets from ``splitter`` stored in the data,
     and the splitter's name, so later runs need no Kiwi."""
-    from kmner.core.records import Record
-
     splitter.prepare(r.text for r in records)
     out = []
     for r in records:

@@ -182,11 +182,13 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
     if cfg.cpu_threads:
         torch.set_num_threads(cfg.cpu_threads)
 
+    # dev is split as at inference time (plain); the training splitter starts from the
+    # same offsets, so Kiwi runs once per text, and may then be refined at gold spans
     plain = KoreanWordSplitter(cfg.splitter)
-    trainsplit = KoreanWordSplitter(cfg.splitter)
-    for sp in (plain, trainsplit):
-        for recs in (data.train, data.dev, data.silver):
-            load_pretokenized(sp, recs)
+    for recs in (data.train, data.dev, data.silver):
+        load_pretokenized(plain, recs)
+    plain.prepare(r.text for recs in (data.train, data.silver, data.dev) for r in recs)
+    trainsplit = plain.copy()
     max_width = cfg.max_width or max_width_from_data(data.train + data.silver, plain, cfg.max_width_cap)
     log(f"splitter {cfg.splitter}; max_width {max_width}"
         + (" (from data)" if not cfg.max_width else ""))
