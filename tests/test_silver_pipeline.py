@@ -62,6 +62,24 @@ def test_txt_is_split_into_sentences_with_ids_and_provenance(tmp_path, gaz_path)
     assert out[2]["text"] == "위가 아프다."  # CRLF: no stray \r in the text
 
 
+def test_document_hits_stay_inside_their_sentence(tmp_path):
+    """The automaton scans a whole document once; each sentence keeps only the
+    hits inside it, in its own offsets. Kiwi ends the first sentence at 아팠다, so
+    the key 다간 (found across "다 간" with the space skipped) straddles two
+    sentences and must not be reported, while 간 starts the second one."""
+    (tmp_path / "t.tsv").write_text("term\ttype\n간\tBody\n다간\tDisease\n수치\tDisease\n",
+                                    encoding="utf-8")
+    gaz = tmp_path / "t.gaz"
+    build_gazetteer(table_config(tmp_path / "t.tsv")).save(gaz)
+    src = tmp_path / "doc.txt"
+    src.write_text("어제 많이 아팠다 간 수치가 올랐다\n", encoding="utf-8")
+    _, out, _ = run(tmp_path, gaz, src)
+    assert [r["text"] for r in out] == ["어제 많이 아팠다", "간 수치가 올랐다"]
+    assert out[0]["entities"] == []
+    assert [(e["text"], e["start"], e["end"]) for e in out[1]["entities"]] == [
+        ("간", 0, 1), ("수치", 2, 4)]
+
+
 def test_jsonl_keeps_ids_text_and_fields_and_replaces_entities(tmp_path, gaz_path):
     src = tmp_path / "gold.jsonl.gz"
     recs = [{"id": "a", "text": "당뇨병이 있다.", "entities": [

@@ -134,10 +134,13 @@ class Matcher:
         types, surfaces, sources, codes = (self.gaz.types, self.gaz.surfaces,
                                            self.gaz.sources, self.gaz.codes)
         alt_types = self.gaz.alt_types
-        to_original = norm.to_original
+        to_original = None if norm.starts is None else norm.to_original
         out = []
         for s, e, i, rule in hits:
-            a, b = to_original(s + offset, e + offset)
+            if to_original is None:  # identity map: nearly every text
+                a, b = s + offset, e + offset
+            else:
+                a, b = to_original(s + offset, e + offset)
             meta = {"term": surfaces[i], "source": sources[i], "rule": rule}
             if codes[i]:
                 meta["code"] = codes[i]
