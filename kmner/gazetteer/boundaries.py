@@ -109,14 +109,16 @@ def right_edge(text: str, idx: MorphIndex, end: int, n_syllables: int,
     if end >= len(text):
         return "end"
     ch = text[end]
-    if ch.isspace():
-        return "space"
-    if _is_punct(ch):
-        return "punct"
+    if not "가" <= ch <= "힣":  # a Hangul syllable (the usual case) is neither
+        if ch.isspace():
+            return "space"
+        if _is_punct(ch):
+            return "punct"
     i = idx.next_at(end) if following is None else following
     if i >= len(idx.starts):
         return "end"
-    tag = _base(idx.tokens[i].tag)
+    tag = idx.tokens[i].tag
+    tag = _BASE_TAGS.get(tag) or _base(tag)
     if tag[0] == "J":
         return "particle"
     if tag[0] == "E":
@@ -148,7 +150,8 @@ def check_hit(text: str, idx: MorphIndex, start: int, end: int, n_chars: int) ->
     if last == first or max_end[last - 1] > end:
         return None
     tokens = idx.tokens
-    first_tag = _base(tokens[first].tag)
+    first_tag = tokens[first].tag
+    first_tag = _BASE_TAGS.get(first_tag) or _base(first_tag)
     if first_tag.startswith(CANNOT_START):
         return None
     if n_chars == 1:

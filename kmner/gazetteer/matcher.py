@@ -85,15 +85,12 @@ class Matcher:
             # Only plain spaces: the automaton skips them itself and reports end
             # offsets in ``text``, so no stripped copy or position map is needed
             # (this runs once per silver sentence).
+            # (A comprehension: this runs for every hit of every silver sentence.)
             found = self.gaz.automaton.iter(fold(text), 0, len(text), True)
-            out = []
-            for end, i in found:
-                n = lens[i]
-                start = end + 1 - n
-                if start < 0 or text.find(" ", start, end) >= 0:
-                    start = _start_across_spaces(text, end, n)
-                out.append((start, end + 1, i))
-            return out
+            return [(start if (start := end + 1 - lens[i]) >= 0
+                     and text.find(" ", start, end) < 0  # no space inside the hit
+                     else _start_across_spaces(text, end, lens[i]), end + 1, i)
+                    for end, i in found]
         words = text.split()
         stripped = fold("".join(words))
         if not stripped:
@@ -111,10 +108,12 @@ class Matcher:
         candidates that an already chosen hit overlaps (so they cost no Kiwi check).
         Returned in text order."""
         lens = self.gaz.key_lens
-        if len(candidates) > 1:
-            candidates = sorted(candidates, key=lambda c: (-lens[c[2]], c[0]))
+        # Sorting decorated tuples compares in C; a key function would be called
+        # per candidate. Ties cannot go further than the start: equal key lengths
+        # at one start mean the same characters, so the same end and term.
+        order = sorted([(-lens[i], s, e, i) for s, e, i in candidates])
         chosen: list[Hit] = []
-        for s, e, i in candidates:
+        for _, s, e, i in order:
             for c in chosen:
                 if s < c[1] and c[0] < e:
                     break
