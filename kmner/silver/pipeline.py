@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter, deque
-from itertools import islice
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Iterator
 
 from kmner.core.errors import InputError
 from kmner.core.jsonl import dumps
+from kmner.core.morph import by_sentence
 from kmner.core.offsets import normalize
 from kmner.core.records import Record
 from kmner.gazetteer.boundaries import MorphIndex
@@ -185,8 +186,9 @@ class SilverProcessor:
                         queue.append((None, ""))
                         yield ""
 
-        analysed = kiwi.tokenize(texts(), split_sents=True)
-        for sentences in _in_blocks(analysed, _MATCH_BLOCK):
+        analysed = kiwi.tokenize(texts())
+        for tokens in _in_blocks(analysed, _MATCH_BLOCK):
+            sentences = by_sentence(tokens)
             while True:
                 unit, text = queue.popleft()
                 if text is None:
