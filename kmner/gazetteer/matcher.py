@@ -83,9 +83,8 @@ class Matcher:
         lens = self.gaz.key_lens
         if _OTHER_WS.search(text) is None:
             # Only plain spaces: the automaton skips them itself and reports end
-            # offsets in ``text``, so no stripped copy or position map is needed
-            # (this runs once per silver sentence).
-            # (A comprehension: this runs for every hit of every silver sentence.)
+            # offsets in ``text``, so no stripped copy or position map is needed.
+            # One comprehension, as this runs for every hit of every silver text.
             found = self.gaz.automaton.iter(fold(text), 0, len(text), True)
             return [(start if (start := end + 1 - lens[i]) >= 0
                      and text.find(" ", start, end) < 0  # no space inside the hit

@@ -164,8 +164,8 @@ class SilverProcessor:
         analyses them in its worker threads while this thread matches the results
         as they arrive, a block at a time. Matching in the thread that consumes
         Kiwi's results keeps both cores busy; a separate consumer thread lost up to
-        5% of wall time to GIL hand-offs and to matching the last batch alone. Units that need no
-        analysis wait in the queue, so output keeps input order."""
+        5% of wall time to GIL hand-offs and to matching the last batch alone.
+        Units that need no analysis wait in the queue, so output keeps input order."""
         queue: deque[tuple[Unit | None, str | None]] = deque()
 
         def texts() -> Iterator[str]:
