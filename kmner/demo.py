@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-REPO_DATA = Path(__file__).resolve().parents[1] / "data"
+from kmner.core.bundled import bundled_dir
+
+BUNDLED = bundled_dir()
 
 
 @dataclass
@@ -33,10 +35,10 @@ class DemoConfig:
     """
 
     output_dir: str = "out/demo"
-    gold: str = str(REPO_DATA / "sample" / "gold.jsonl")
-    raw: tuple[str, ...] = (str(REPO_DATA / "sample" / "raw.txt"),
-                            str(REPO_DATA / "sample" / "disease_descriptions.txt"))
-    terms: str = str(REPO_DATA / "gazetteer" / "default_terms.tsv")
+    gold: str = str(BUNDLED / "sample" / "gold.jsonl")
+    raw: tuple[str, ...] = (str(BUNDLED / "sample" / "raw.txt"),
+                            str(BUNDLED / "sample" / "disease_descriptions.txt"))
+    terms: str = str(BUNDLED / "gazetteer" / "default_terms.tsv")
     encoder_dir: str | None = None
     train: bool = True
     num_epochs: int = 8

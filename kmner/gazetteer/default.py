@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kmner.core.bundled import bundled_path
 from kmner.core.cache import cache_dir
 from kmner.core.hashing import sha256_file
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "gazetteer"
+DATA_DIR = bundled_path("gazetteer")
 DEFAULT_GAZ = DATA_DIR / "default.gaz"
 DEFAULT_TERMS = DATA_DIR / "default_terms.tsv"
 DEFAULT_CONFIG = DATA_DIR / "default.yaml"

@@ -354,7 +354,9 @@ def demo_phase1_config(output_dir: str | Path, *, encoder: str | Path,
     """The demo's Phase 1: LoRA on 40 bundled gold sentences (8 of them held out as
     dev), before/after on 10, sized for a few minutes on a 2-core CPU."""
     if gold is None:
-        gold = Path(__file__).resolve().parents[2] / "data" / "sample" / "gold.jsonl"
+        from kmner.core.bundled import bundled_path
+
+        gold = bundled_path("sample", "gold.jsonl")
     train = TrainConfig(encoder=str(encoder), output_dir=str(Path(output_dir) / "model"),
                         data=DataConfig(dev_fraction=0.2), num_epochs=num_epochs,
                         early_stopping_patience=3, cpu_threads=cpu_threads)
