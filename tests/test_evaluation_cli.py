@@ -243,3 +243,21 @@ def test_config_file(tmp_path, capsys):
     code, _, err = run(["evaluate", "--gold", str(GOLD), "--pred", str(PRED), "-o",
                         str(tmp_path / "r"), "--config", str(cfg)], capsys)
     assert code == 1 and "unknown key 'n_resample'" in err
+
+
+def test_reports_name_the_configured_confidence_level(tmp_path, capsys):
+    out = tmp_path / "r"
+    code, _, err = run(["evaluate", "--gold", str(GOLD), "--pred", str(PRED), "-o", str(out),
+                        "--config", str(_write(tmp_path / "c.yaml", "confidence: 0.9\n")),
+                        "--n-resamples", "50"], capsys)
+    assert code == 0, err
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["config"]["confidence"] == 0.9
+    for name in ("report.md", "report.html"):
+        text = (out / name).read_text()
+        assert "90% CI" in text and "95% CI" not in text, name
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -16,6 +16,11 @@ from kmner.evaluation.scoring import PRF
 Metric = str  # "f1" | "precision" | "recall"
 
 
+def ci_label(confidence: float) -> str:
+    """"95% CI" for 0.95, as report headers name an interval."""
+    return f"{confidence * 100:g}% CI"
+
+
 @dataclass(frozen=True)
 class Interval:
     value: float

@@ -7,6 +7,7 @@ from html import escape
 from typing import TYPE_CHECKING, Sequence
 
 from kmner.core.records import Entity, Record
+from kmner.evaluation.bootstrap import ci_label
 from kmner.evaluation.error_analysis import BOUNDARY_KINDS, MISSED, SPURIOUS
 from kmner.evaluation.matching import MODE_DESCRIPTIONS
 from kmner.evaluation.svg import Bar, bar_chart, pr_curve_chart
@@ -103,7 +104,7 @@ def pct(x: float) -> str:
 
 
 def ci_text(iv) -> str:
-    return f"95% CI {iv.low:.3f} – {iv.high:.3f}"
+    return f"{ci_label(iv.confidence)} {iv.low:.3f} – {iv.high:.3f}"
 
 
 def alert(warnings: Sequence[str], headline: str) -> str:
@@ -232,6 +233,7 @@ def evaluation_html(ev: "Evaluation") -> str:
 
     m = ev.micro
     iv = ev.intervals
+    level = ci_label(ev.config.confidence)
     sub = (f"{escape(str(ev.inputs.get('pred', 'pred')))} against "
            f"{escape(str(ev.inputs.get('gold', 'gold')))} · {ev.n_sentences} sentences · "
            f"{ev.n_gold_entities} gold / {ev.n_pred_entities} predicted entities · "
@@ -280,9 +282,9 @@ def evaluation_html(ev: "Evaluation") -> str:
                       width=1000, bar_height=22, label_width=110)
     parts.append(
         '<section><h2>Strict scores by type</h2><table><tr><th>type</th><th>P</th><th>R</th>'
-        f'<th>F1</th><th>F1 95% CI</th><th>support</th><th>TP</th><th>FP</th><th>FN</th></tr>'
+        f'<th>F1</th><th>F1 {level}</th><th>support</th><th>TP</th><th>FP</th><th>FN</th></tr>'
         f'{"".join(rows)}</table><div style="margin-top:14px">{chart}</div>'
-        '<p class="muted">Whiskers: 95% sentence-bootstrap CI '
+        f'<p class="muted">Whiskers: {level}, sentence bootstrap '
         f"({ev.config.n_resamples} resamples, seed {ev.config.seed}).</p></section>")
 
     mode_rows = "".join(
@@ -292,7 +294,7 @@ def evaluation_html(ev: "Evaluation") -> str:
         f"{ev.mode_intervals[name].low:.3f} – {ev.mode_intervals[name].high:.3f}</td></tr>"
         for name, sc in ev.modes.items())
     modes_html = ('<section><h2>Match modes</h2><table><tr><th>mode</th><th class="l">'
-                  'credit</th><th>P</th><th>R</th><th>F1</th><th>F1 95% CI</th></tr>'
+                  f'credit</th><th>P</th><th>R</th><th>F1</th><th>F1 {level}</th></tr>'
                   f"{mode_rows}</table></section>")
     parts.append(modes_html)
     confusion_html = f"<section><h2>Type confusion</h2>{confusion_table(ev.errors)}</section>"

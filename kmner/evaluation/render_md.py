@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
+from kmner.evaluation.bootstrap import ci_label
 from kmner.evaluation.error_analysis import BOUNDARY_KINDS
 from kmner.evaluation.matching import MODE_DESCRIPTIONS
 
@@ -45,6 +46,7 @@ def evaluation_markdown(ev: "Evaluation") -> str:
     from kmner.evaluation.evaluate import recognition_level
 
     m, iv = ev.micro, ev.intervals
+    level = ci_label(ev.config.confidence)
     out = [f"# {ev.title}\n\n",
            f"`{ev.inputs.get('pred')}` against `{ev.inputs.get('gold')}`: {ev.n_sentences} "
            f"sentences, {ev.n_gold_entities} gold and {ev.n_pred_entities} predicted entities. "
@@ -54,7 +56,7 @@ def evaluation_markdown(ev: "Evaluation") -> str:
            warning_block(ev.warnings),
            "".join(f"> **Note:** {n}\n\n" for n in ev.notes),
            "## Headline (strict match)\n\n",
-           _table(["metric", "value", "95% CI"],
+           _table(["metric", "value", level],
                   [["F1", m.f1, _ci(iv["f1"])], ["precision", m.precision, _ci(iv["precision"])],
                    ["recall", m.recall, _ci(iv["recall"])], ["macro F1", ev.macro_f1, ""]]),
            f"\n**Recognition rate** (entity recall): **{ev.recognition_rate:.1%}** "
@@ -67,9 +69,10 @@ def evaluation_markdown(ev: "Evaluation") -> str:
                  f"{m.tp:g}", f"{m.fp:g}", f"{m.fn:g}"])
     rows.append(["**macro**", ev.strict.macro_precision, ev.strict.macro_recall,
                  ev.strict.macro_f1, "", "", "", "", ""])
-    out.append(_table(["type", "P", "R", "F1", "F1 95% CI", "support", "TP", "FP", "FN"], rows))
+    out.append(_table(["type", "P", "R", "F1", f"F1 {level}", "support", "TP", "FP", "FN"],
+                      rows))
     out.append("\n## Match modes\n\n")
-    out.append(_table(["mode", "credit", "P", "R", "F1", "F1 95% CI"],
+    out.append(_table(["mode", "credit", "P", "R", "F1", f"F1 {level}"],
                       [[name, MODE_DESCRIPTIONS[name], s.micro.precision, s.micro.recall,
                         s.micro.f1, _ci(ev.mode_intervals[name])]
                        for name, s in ev.modes.items()]))
