@@ -86,10 +86,6 @@ class MorphIndex:
     def form(self, i: int) -> str:
         return self.tokens[i].form
 
-    def next_at(self, pos: int) -> int:
-        """Index of the first morpheme starting at or after ``pos`` (may be len)."""
-        return bisect_left(self.starts, pos)
-
     def previous(self, pos: int) -> int:
         """Index of the last non-empty morpheme ending at or before ``pos``, or -1."""
         i = bisect_left(self.starts, pos) - 1
@@ -103,9 +99,9 @@ def _is_punct(ch: str) -> bool:
 
 
 def right_edge(text: str, idx: MorphIndex, end: int, n_syllables: int,
-               following: int | None = None) -> str | None:
+               following: int) -> str | None:
     """Name of the rule that accepts what follows ``end``, or None. ``following``
-    is ``idx.next_at(end)`` when the caller already knows it."""
+    is the index of the first morpheme starting at or after ``end`` (may be len)."""
     if end >= len(text):
         return "end"
     ch = text[end]
@@ -114,7 +110,7 @@ def right_edge(text: str, idx: MorphIndex, end: int, n_syllables: int,
             return "space"
         if _is_punct(ch):
             return "punct"
-    i = idx.next_at(end) if following is None else following
+    i = following
     if i >= len(idx.starts):
         return "end"
     tag = idx.tokens[i].tag
