@@ -182,11 +182,11 @@ def test_interrupted_run_resumes_without_duplicates(tmp_path, gaz_path, monkeypa
     real = pipeline.SilverProcessor.doc_records
     calls = {"n": 0}
 
-    def flaky(self, unit, sentences):
+    def flaky(self, unit, tokens):
         calls["n"] += 1
         if calls["n"] == 27:
             raise KeyboardInterrupt
-        return real(self, unit, sentences)
+        return real(self, unit, tokens)
 
     monkeypatch.setattr(pipeline.SilverProcessor, "doc_records", flaky)
     with pytest.raises(KeyboardInterrupt):
@@ -244,10 +244,10 @@ def test_resume_refuses_changed_inputs_and_cli_reports_errors_in_one_line(tmp_pa
                        gazetteer=str(gaz_path), checkpoint_every=5)
     real = pipeline.SilverProcessor.doc_records
 
-    def stop_at_12(self, unit, sentences):
+    def stop_at_12(self, unit, tokens):
         if unit.line == 12:
             raise KeyboardInterrupt
-        return real(self, unit, sentences)
+        return real(self, unit, tokens)
 
     monkeypatch.setattr(pipeline.SilverProcessor, "doc_records", stop_at_12)
     with pytest.raises(KeyboardInterrupt):

@@ -122,12 +122,12 @@ class SilverProcessor:
             return prep.text if prep.candidates else None
         return None
 
-    def doc_records(self, unit: DocUnit, sentences) -> list[Record]:
+    def doc_records(self, unit: DocUnit, tokens) -> list[Record]:
         """Split a document by Kiwi's sentences and match each sentence."""
         m, norm, doc, doc_cands = self.m, unit.norm, unit.text, unit.candidates
         derived = norm.derived
         out = []
-        for k, toks in enumerate(sentences, 1):
+        for k, toks in enumerate(by_sentence(tokens), 1):
             if not toks:
                 continue
             a = toks[0].start
@@ -148,13 +148,13 @@ class SilverProcessor:
                                "char_start": oa}))
         return out
 
-    def record_output(self, unit: RecordUnit, sentences) -> Record:
+    def record_output(self, unit: RecordUnit, tokens) -> Record:
+        """The record with its entities replaced (matched whole, not split)."""
         prep = unit.prep
         rec = unit.record
-        if sentences is None:
+        if tokens is None:
             return rec.copy_with([])
-        toks = [t for sent in sentences for t in sent]
-        hits = self.m.select(prep.text, prep.candidates, MorphIndex(toks))
+        hits = self.m.select(prep.text, prep.candidates, MorphIndex(tokens))
         return rec.copy_with(self.m.to_entities(rec.text, prep.norm, hits))
 
     def process(self, units: Iterator[Unit], kiwi) -> Iterator[tuple[Unit, list[Record]]]:
@@ -188,7 +188,6 @@ class SilverProcessor:
 
         analysed = kiwi.tokenize(texts())
         for tokens in _in_blocks(analysed, _MATCH_BLOCK):
-            sentences = by_sentence(tokens)
             while True:
                 unit, text = queue.popleft()
                 if text is None:
@@ -197,9 +196,9 @@ class SilverProcessor:
                 if unit is None:  # the empty text sent to flush the queue
                     break
                 if isinstance(unit, DocUnit):
-                    yield unit, self.doc_records(unit, sentences)
+                    yield unit, self.doc_records(unit, tokens)
                 else:
-                    yield unit, [self.record_output(unit, sentences)]
+                    yield unit, [self.record_output(unit, tokens)]
                 break
         while queue:  # units after the last one Kiwi analysed
             unit, _ = queue.popleft()
