@@ -235,8 +235,8 @@ def main() -> None:
         "targets": {"ratio": 0.85, "peak_rss_mb": 1200, "build_seconds": 10, "load_seconds": 2},
         "machine": {**environment(), "processor": platform.processor(),
                     "loadavg_at_end": os.getloadavg()},
-        "note": "input lines are sentences; silver splits them again with Kiwi "
-                "(split_sents), matches, and writes JSONL; Kiwi alone only tokenises",
+        "note": "input lines are sentences; silver splits them again by Kiwi's "
+                "sentence positions, matches, and writes JSONL; Kiwi alone only tokenises",
     }
     shutil.rmtree(work, ignore_errors=True)
     write_json(args.out, result)

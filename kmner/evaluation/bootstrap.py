@@ -17,7 +17,7 @@ Metric = str  # "f1" | "precision" | "recall"
 
 
 def ci_label(confidence: float) -> str:
-    """"95% CI" for 0.95, as report headers name an interval."""
+    """How report headers name an interval: "95% CI" for 0.95."""
     return f"{confidence * 100:g}% CI"
 
 

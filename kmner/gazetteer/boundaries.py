@@ -40,15 +40,16 @@ def base_tag(tag: str) -> str:
     return tag.split("-", 1)[0]
 
 
-_BASE_TAGS: dict[str, str] = {}
+class _BaseTags(dict):
+    """base_tag, memoised: ``_BASE[tag]``. A plain dict lookup per dictionary hit
+    (Kiwi has a few dozen tags); only an unseen tag calls base_tag."""
+
+    def __missing__(self, tag: str) -> str:
+        base = self[tag] = base_tag(tag)
+        return base
 
 
-def _base(tag: str) -> str:
-    """base_tag, memoised (Kiwi has a few dozen tags; this runs per dictionary hit)."""
-    try:
-        return _BASE_TAGS[tag]
-    except KeyError:
-        return _BASE_TAGS.setdefault(tag, base_tag(tag))
+_BASE = _BaseTags()
 
 
 class MorphIndex:
@@ -81,7 +82,7 @@ class MorphIndex:
     def tag(self, i: int) -> str:
         """Tag of morpheme ``i`` (irregular variants such as VV-R reduced to VV);
         read on demand because only morphemes next to a hit are ever asked."""
-        return _base(self.tokens[i].tag)
+        return _BASE[self.tokens[i].tag]
 
     def form(self, i: int) -> str:
         return self.tokens[i].form
@@ -113,8 +114,7 @@ def right_edge(text: str, idx: MorphIndex, end: int, n_syllables: int,
     i = following
     if i >= len(idx.starts):
         return "end"
-    tag = idx.tokens[i].tag
-    tag = _BASE_TAGS.get(tag) or _base(tag)
+    tag = _BASE[idx.tokens[i].tag]
     if tag[0] == "J":
         return "particle"
     if tag[0] == "E":
@@ -146,8 +146,7 @@ def check_hit(text: str, idx: MorphIndex, start: int, end: int, n_chars: int) ->
     if last == first or max_end[last - 1] > end:
         return None
     tokens = idx.tokens
-    first_tag = tokens[first].tag
-    first_tag = _BASE_TAGS.get(first_tag) or _base(first_tag)
+    first_tag = _BASE[tokens[first].tag]
     if first_tag.startswith(CANNOT_START):
         return None
     if n_chars == 1:
@@ -163,6 +162,6 @@ def check_hit(text: str, idx: MorphIndex, start: int, end: int, n_chars: int) ->
     elif n_chars == 2:
         ends = idx.ends
         for i in range(first, last):
-            if ends[i] > starts[i] and _base(tokens[i].tag) not in SHORT_TERM_TAGS:
+            if ends[i] > starts[i] and _BASE[tokens[i].tag] not in SHORT_TERM_TAGS:
                 return None
     return right_edge(text, idx, end, n_chars, last)

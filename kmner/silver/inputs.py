@@ -27,8 +27,7 @@ class DocUnit:
     line: int
     id_prefix: str
     text: str
-    norm: Any = None        # OffsetMap, filled in by the processor
-    candidates: Any = None  # dictionary hits on norm.derived, filled in by the processor
+    prep: Any = None  # matcher.Prepared (normalisation, hits), filled in by the processor
 
 
 @dataclass(slots=True)

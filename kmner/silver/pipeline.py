@@ -18,7 +18,6 @@ from typing import Iterator
 from kmner.core.errors import InputError
 from kmner.core.jsonl import dumps
 from kmner.core.morph import by_sentence
-from kmner.core.offsets import normalize
 from kmner.core.records import Record
 from kmner.gazetteer.boundaries import MorphIndex
 from kmner.gazetteer.compiled import CompiledGazetteer
@@ -112,11 +111,11 @@ class SilverProcessor:
 
     def needs_kiwi(self, unit: Unit) -> str | None:
         """The normalised text Kiwi must analyse, or None (no analysis needed).
-        Stashes the normalisation on the unit for `process`."""
+        Stashes the normalisation and the dictionary hits on the unit for `process`.
+        A document always goes to Kiwi, which splits it into sentences."""
         if isinstance(unit, DocUnit):
-            norm = unit.norm = normalize(unit.text)
-            unit.candidates = self.m.candidates(norm.derived)
-            return norm.derived
+            prep = unit.prep = self.m.prepare(unit.text)
+            return prep.text
         if isinstance(unit, RecordUnit):
             prep = unit.prep = self.m.prepare(unit.record.text)
             return prep.text if prep.candidates else None
@@ -124,7 +123,7 @@ class SilverProcessor:
 
     def doc_records(self, unit: DocUnit, tokens) -> list[Record]:
         """Split a document by Kiwi's sentences and match each sentence."""
-        m, norm, doc, doc_cands = self.m, unit.norm, unit.text, unit.candidates
+        m, norm, doc, doc_cands = self.m, unit.prep.norm, unit.text, unit.prep.candidates
         derived = norm.derived
         out = []
         for k, toks in enumerate(by_sentence(tokens), 1):
