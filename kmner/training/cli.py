@@ -93,6 +93,48 @@ def model_init(encoder: str = typer.Option(..., help="Encoder directory or hub i
     typer.echo(f"GLiNER2 base on {encoder} written to {out}")
 
 
+@model_app.command("pretrain")
+def model_pretrain(config: Path = typer.Argument(..., help="Pretrain config (YAML/TOML)."),
+                   quiet: bool = typer.Option(False, "--quiet", help="No progress bar.")) -> None:
+    """Build an offline Korean GLiNER2 base that reads the types it is asked for
+    (many-type silver from your own text, general Korean NER, negative types)."""
+    from kmner.core.runinfo import load_config
+    from kmner.training.pretrain import PretrainConfig, run_pretrain
+
+    result = run_pretrain(load_config(PretrainConfig, config), progress=not quiet)
+    typer.echo(f"base written to {result.model_dir}; use it as `base: {result.model_dir}` "
+               f"or `kmner predict {result.model_dir} INPUT --types ...`")
+
+
+@model_app.command("specificity")
+def model_specificity(model: str = typer.Argument(..., help="Model folder, run folder or adapter."),
+                      gold: Path = typer.Argument(..., help="Gold records (JSONL)."),
+                      types: Optional[str] = typer.Option(
+                          None, help="Comma-separated types (default: the model's)."),
+                      label_map: Optional[str] = typer.Option(None, "--label-map"),
+                      output: Optional[Path] = typer.Option(None, "-o", "--output",
+                                                            help="Write the figures as JSON."),
+                      batch_size: int = typer.Option(16),
+                      precision: str = typer.Option("fp32")) -> None:
+    """Ask each type alone; report the share of returned gold spans of that type."""
+    from kmner.core.jsonl import load_records, write_json
+    from kmner.core.labelmap import LabelMap
+    from kmner.evaluation.specificity import type_specificity
+    from kmner.training.model import load_model
+    from kmner.training.predict import predict_each_type_alone
+
+    loaded = load_model(model)
+    records = LabelMap.parse(label_map).apply(load_records(gold))
+    names = ([t.strip() for t in types.split(",") if t.strip()] if types
+             else list(loaded.meta.get("types") or []))
+    alone = predict_each_type_alone(loaded, records, names, batch_size=batch_size,
+                                    precision=precision)
+    spec = type_specificity(records, alone)
+    typer.echo("\n".join(spec.lines()))
+    if output:
+        write_json(output, spec.to_dict())
+
+
 @experiment_app.command("phase1")
 def phase1_cmd(config: Path = typer.Argument(..., help="Phase 1 config (YAML/TOML).")) -> None:
     """Split gold 40/10, evaluate the base, train LoRA, evaluate, compare with CIs."""

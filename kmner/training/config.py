@@ -76,6 +76,12 @@ class TrainConfig:
     type_lr: learning rate of the type side (marker rows and ``count_embed``,
         which turns marker outputs into type queries) in full fine-tuning;
         None = GLiNER2's two groups (encoder_lr, task_lr) only.
+    negative_types: None = every described type is declared in every training
+        prompt (absent ones train as negatives); N = the record's own types plus
+        N others, drawn per record from ``meta.declare`` or all described types
+        (many-type data such as ``kmner model pretrain``).
+    dev_types: the types asked when predicting dev for model selection (empty =
+        every described type); dev records keep only entities of these types.
     group_by_length: batch texts of similar length together (less padding);
         batches are still shuffled.
     max_failed_samples: GLiNER2's span model catches any per-sample exception
@@ -148,6 +154,8 @@ class TrainConfig:
     synthetic_label_prob: float = 0.0
     train_type_markers: bool = True
     type_lr: float | None = None
+    negative_types: int | None = None
+    dev_types: list[str] = field(default_factory=list)
     group_by_length: bool = True
     max_failed_samples: int = 0
     refine_at_gold: bool = True
@@ -199,6 +207,9 @@ class TrainConfig:
             raise ValueError(f"synthetic_label_prob must be in [0, 1], got {self.synthetic_label_prob}")
         if self.type_lr is not None and not self.type_lr > 0:
             raise ValueError(f"type_lr must be positive or null, got {self.type_lr}")
+        unknown = [t for t in self.dev_types if t not in (self.descriptions or {})]
+        if unknown:
+            raise ValueError(f"dev_types {unknown} have no description")
         if not self.descriptions:
             raise ValueError("descriptions must name at least one entity type")
         if isinstance(self.data, dict):

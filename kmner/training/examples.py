@@ -100,18 +100,37 @@ def max_width_from_data(records: Sequence[Record], splitter: KoreanWordSplitter,
     return min(widest, cap)
 
 
+def declared_types(rec: Record, descriptions: dict[str, str], negative_types: int | None,
+                   rng: random.Random) -> dict[str, str]:
+    """The types one training prompt asks for: every described type
+    (``negative_types`` None), or the record's own types plus that many others
+    drawn from ``meta["declare"]`` (the types it may be asked about) or else
+    from every described type."""
+    if negative_types is None:
+        return dict(descriptions)
+    own = sorted({e.type for e in rec.entities})
+    pool = [t for t in ((rec.meta or {}).get("declare") or sorted(descriptions))
+            if t not in own and t in descriptions]
+    chosen = own + rng.sample(pool, min(negative_types, len(pool)))
+    return {t: descriptions[t] for t in chosen}
+
+
 def build_examples(records: Sequence[Record], *, descriptions: dict[str, str],
                    splitter: KoreanWordSplitter, max_width: int, name: str,
                    refine_at_gold: bool = False, max_len: int | None = None,
-                   processor=None) -> tuple[list, AlignmentReport]:
-    """GLiNER2 ``InputExample`` objects (entities pinned by character offsets,
-    all described types declared so absent types train as negatives)."""
+                   processor=None, negative_types: int | None = None,
+                   seed: int = 0) -> tuple[list, AlignmentReport]:
+    """GLiNER2 ``InputExample`` objects (entities pinned by character offsets;
+    the declared types without spans train as negatives, see
+    :func:`declared_types`)."""
     from gliner2 import InputExample
 
     report = AlignmentReport(name)
     splitter.prepare(r.text for r in records)
     examples = []
+    type_rng = random.Random(seed)
     for rec in records:
+        declared = declared_types(rec, descriptions, negative_types, type_rng)
         report.records += 1
         offs = splitter.offsets(rec.text)
         for e in rec.entities:
@@ -125,7 +144,7 @@ def build_examples(records: Sequence[Record], *, descriptions: dict[str, str],
                 splitter.add_pretokenized(rec.text, refined, where=f"record {rec.id}")
                 offs = refined
         limit_char = offs[max_len - 1][1] if max_len and len(offs) > max_len else None
-        entities: dict[str, list] = {t: [] for t in descriptions}
+        entities: dict[str, list] = {t: [] for t in declared}
         for e in rec.entities:
             report.entities += 1
             rng = span_tokens(offs, e.start, e.end)
@@ -150,7 +169,7 @@ def build_examples(records: Sequence[Record], *, descriptions: dict[str, str],
             surfaces = {t: [v["text"] for v in vals] for t, vals in entities.items() if vals}
             report.processor_unalignable += len(processor.find_unalignable_entities(rec.text, surfaces))
         examples.append(InputExample(text=rec.text, entities=entities,
-                                     entity_descriptions=dict(descriptions)))
+                                     entity_descriptions=declared))
     return examples, report
 
 

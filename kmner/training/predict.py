@@ -26,17 +26,24 @@ class PredictStats:
                 f"{self.dropped_past_end} spans past the end of text dropped, {self.seconds:.1f}s")
 
 
-def _windows(n_tokens: int, size: int, overlap: int) -> list[tuple[int, int]]:
-    if n_tokens <= size:
+def _windows(offsets: Sequence[tuple[int, int]], size: int, overlap: int,
+             max_chars: int = 0) -> list[tuple[int, int]]:
+    """Word-token windows of at most ``size`` tokens and, with ``max_chars``, at
+    most that many characters (a 512-position encoder overflows on 200 words of
+    long drug names or numbers), each overlapping the previous by ``overlap``."""
+    n_tokens = len(offsets)
+    if n_tokens <= size and (not max_chars or not offsets
+                             or offsets[-1][1] - offsets[0][0] <= max_chars):
         return [(0, n_tokens)]
-    step = max(1, size - overlap)
     out, start = [], 0
     while True:
         end = min(start + size, n_tokens)
+        while max_chars and end - start > 1 and offsets[end - 1][1] - offsets[start][0] > max_chars:
+            end -= 1
         out.append((start, end))
         if end == n_tokens:
             return out
-        start += step
+        start = max(start + 1, end - overlap)
 
 
 def _dedupe(spans: list[tuple[int, int, str, float]], flat: bool = True
@@ -55,6 +62,7 @@ def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
                     types: dict[str, str] | Sequence[str] | None = None,
                     threshold: float | None = None, thresholds: dict[str, float] | None = None,
                     batch_size: int = 16, chunk_words: int = 200, chunk_overlap: int = 32,
+                    chunk_chars: int = 400,
                     progress: bool = False, stats: PredictStats | None = None,
                     flat: bool = True, precision: str = "fp32") -> list[Record]:
     """One output record per input record (same id and text) with predicted entities;
@@ -83,7 +91,7 @@ def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
     pieces: list[tuple[int, int, str]] = []  # (record index, char offset, chunk text)
     for i, r in enumerate(records):
         offs = splitter.offsets(r.text)
-        wins = _windows(len(offs), chunk_words, chunk_overlap)
+        wins = _windows(offs, chunk_words, chunk_overlap, chunk_chars)
         if len(wins) > 1:
             stats.chunked_records += 1
             stats.chunks += len(wins)
@@ -134,3 +142,12 @@ def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
     stats.records += len(records)
     stats.seconds += time.time() - t0
     return out
+
+
+def predict_each_type_alone(loaded: LoadedModel, records: Sequence[Record], types: Sequence[str],
+                            **kwargs) -> dict[str, list[Record]]:
+    """One prediction pass per type with that type as the only one in the prompt
+    (for :func:`kmner.evaluation.specificity.type_specificity`)."""
+    descriptions = loaded.descriptions
+    return {t: predict_records(loaded, records, types={t: descriptions.get(t, "")}, **kwargs)
+            for t in types}

@@ -64,6 +64,8 @@ def load_training_data(cfg: TrainConfig) -> PreparedData:
         check_types(dev, cfg.descriptions, source=d.dev)
     else:
         train, dev = split_dev(train, d.dev_fraction, cfg.seed)
+    if cfg.dev_types:
+        dev = [r.copy_with([e for e in r.entities if e.type in cfg.dev_types]) for r in dev]
     silver: list[Record] = []
     if d.silver:
         silver = lm.apply(load_records(d.silver), counts)
@@ -177,7 +179,8 @@ def prepare_model(cfg: TrainConfig, sp: Splitters, out: Path, log):
 def prepare_examples(cfg: TrainConfig, data: PreparedData, sp: Splitters, model, out: Path,
                      log) -> tuple[list, list, list[AlignmentReport]]:
     rng = random.Random(cfg.seed)
-    common = dict(descriptions=cfg.descriptions, max_width=sp.max_width, max_len=cfg.max_len)
+    common = dict(descriptions=cfg.descriptions, max_width=sp.max_width, max_len=cfg.max_len,
+                  negative_types=cfg.negative_types, seed=cfg.seed)
     gold_ex, gold_rep = build_examples(data.train, splitter=sp.train, name="train gold",
                                        refine_at_gold=cfg.refine_at_gold,
                                        processor=model.processor, **common)
@@ -191,7 +194,8 @@ def prepare_examples(cfg: TrainConfig, data: PreparedData, sp: Splitters, model,
         reports.append(silver_rep)
         train_ex += weighted(silver_ex, cfg.data.silver_weight, rng)
     dev_ex, dev_rep = build_examples(data.dev, splitter=sp.plain, name="dev", processor=None,
-                                     **common)
+                                     **dict(common, negative_types=None,
+                                            descriptions=dev_descriptions(cfg)))
     reports.append(dev_rep)
     for rep in reports:
         log(rep.summary())
@@ -249,18 +253,26 @@ def read_resume_state(cfg: TrainConfig, model) -> ResumeState:
     return ResumeState(offset, state)
 
 
+def dev_descriptions(cfg: TrainConfig) -> dict[str, str]:
+    """The types dev is asked about (``dev_types``, else every described type)."""
+    if not cfg.dev_types:
+        return dict(cfg.descriptions)
+    return {t: cfg.descriptions[t] for t in cfg.dev_types}
+
+
 def dev_metrics_fn(cfg: TrainConfig, data: PreparedData, sp: Splitters):
     """Dev F1 for model selection, predicted with the plain splitter exactly as
     at inference time."""
     from kmner.training.predict import predict_records
 
     precision = "bf16" if _cpu_bf16(cfg) else "fp32"
+    types = dev_descriptions(cfg)
 
     def compute_metrics(m, _eval_dataset) -> dict[str, float]:
         attach_splitter(m, sp.plain)
         try:
             pred = predict_records(
-                LoadedModel(m, sp.plain, {}), data.dev, types=cfg.descriptions,
+                LoadedModel(m, sp.plain, {}), data.dev, types=types,
                 threshold=THRESHOLD_GRID[0] if cfg.tune_threshold else cfg.threshold,
                 thresholds={} if cfg.tune_threshold else cfg.thresholds,
                 batch_size=cfg.eval_batch_size, precision=precision)

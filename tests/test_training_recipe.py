@@ -1,0 +1,199 @@
+"""The training recipe on tiny randomly initialised encoders (real GLiNER2, real
+Kiwi): training beats the untrained base on dev, a type asked alone returns its
+own spans, marker rows train under frozen embeddings, swallowed per-sample errors
+are counted and stop the run, length-grouped batches cover every example, and
+kmner's private GLiNER2 hooks still fit the installed version."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from kmner.core.jsonl import write_records
+from kmner.core.records import Record
+from kmner.evaluation.scoring import score_records
+from kmner.evaluation.specificity import type_specificity
+from kmner.training.config import DataConfig, TrainConfig
+from kmner.training.hooks import LengthBatches, SampleErrors, check_private_api
+from tests.training_fixtures import build_tiny_encoder, tiny_records
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+logging.getLogger("gliner2").setLevel(logging.WARNING)
+TYPES = {"Disease": "질병", "Body": "신체", "Treatment": "치료"}
+
+
+def quiet(*_args):
+    pass
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory) -> Path:
+    w = tmp_path_factory.mktemp("recipe")
+    build_tiny_encoder(w / "enc")
+    write_records(w / "train.jsonl", tiny_records(24))
+    write_records(w / "dev.jsonl", tiny_records(6, "d"))
+    return w
+
+
+def config(work: Path, out: str, **kw) -> TrainConfig:
+    base = dict(encoder=str(work / "enc"), output_dir=str(work / out),
+                data=DataConfig(train=str(work / "train.jsonl"), dev=str(work / "dev.jsonl")),
+                descriptions=dict(TYPES), use_lora=False, num_epochs=30, batch_size=8,
+                task_lr=5e-3, encoder_lr=5e-3, warmup_ratio=0.0, early_stopping=False,
+                tune_threshold=False, threshold=0.5, seed=0)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+@pytest.fixture(scope="module")
+def trained(work):
+    from kmner.training.train import run_training
+
+    return run_training(config(work, "fit"), progress=False, log=quiet)
+
+
+def _predict(model_dir: Path, records, **kw):
+    from kmner.training.model import load_model
+    from kmner.training.predict import predict_records
+
+    loaded = load_model(str(model_dir), device="cpu")
+    return loaded, predict_records(loaded, records, threshold=0.5, **kw)
+
+
+def test_training_raises_dev_f1_above_the_untrained_base(trained, work):
+    dev = tiny_records(6, "d")
+    _, before = _predict(work / "fit" / "base", dev, types=TYPES)
+    _, after = _predict(trained.model_dir, dev)
+    f1_before = score_records(dev, before).micro.f1
+    f1_after = score_records(dev, after).micro.f1
+    assert f1_after > f1_before + 0.3, (f1_before, f1_after)
+    assert trained.best_dev_f1 == pytest.approx(f1_after, abs=0.2)
+
+
+def test_a_type_asked_alone_returns_its_own_spans(trained):
+    from kmner.training.predict import predict_each_type_alone
+
+    dev = tiny_records(6, "d")
+    loaded, _ = _predict(trained.model_dir, dev[:1])
+    alone = predict_each_type_alone(loaded, dev, ["Body", "Disease"], threshold=0.5)
+    body = {(r.id, e.text) for r in alone["Body"] for e in r.entities}
+    assert ("d2", "간") in body and ("d4", "폐") in body
+    assert all(e.type == "Body" for r in alone["Body"] for e in r.entities)
+    spec = type_specificity(dev, alone)
+    assert spec.share("Body") >= 0.8 and spec.share("Disease") >= 0.8, spec.to_dict()
+
+
+def test_type_specificity_counts_spans_of_other_gold_types():
+    gold = tiny_records(6)
+    # a type-blind answer: every gold span of the record comes back as "Body"
+    blind = {"Body": [Record(r.id, r.text, [e.__class__("Body", e.text, e.start, e.end)
+                                            for e in r.entities]) for r in gold]}
+    spec = type_specificity(gold, blind)
+    n_body = sum(e.type == "Body" for r in gold for e in r.entities)
+    n_all = sum(len(r.entities) for r in gold)
+    assert spec.own["Body"] == n_body
+    assert spec.share("Body") == pytest.approx(n_body / n_all)
+    assert spec.other["Body"]["Disease"] == sum(e.type == "Disease" for r in gold for e in r.entities)
+
+
+def _embedding_after_steps(work: Path, out: str, **kw):
+    import torch
+
+    from kmner.training.hooks import marker_token_ids
+    from kmner.training.train import run_training
+
+    cfg = config(work, out, num_epochs=1, max_steps=2, freeze_embeddings=True,
+                 save_best=False, **kw)
+    res = run_training(cfg, progress=False, log=quiet)
+    from kmner.training.model import load_gliner
+
+    before = load_gliner(str(work / out / "base")).encoder.get_input_embeddings().weight
+    after_model = load_gliner(str(res.model_dir))
+    after = after_model.encoder.get_input_embeddings().weight
+    markers = torch.tensor(marker_token_ids(after_model))
+    others = torch.ones(before.shape[0], dtype=torch.bool)
+    others[markers] = False
+    return before, after, markers, others
+
+
+def test_marker_rows_train_while_the_rest_of_the_embedding_stays_frozen(work):
+    import torch
+
+    before, after, markers, others = _embedding_after_steps(work, "markers")
+    assert not torch.equal(before[markers], after[markers])
+    assert torch.equal(before[others], after[others])
+    before, after, markers, _ = _embedding_after_steps(work, "frozen", train_type_markers=False)
+    assert torch.equal(before[markers], after[markers])
+
+
+def _examples(work: Path, model):
+    from kmner.training.examples import build_examples
+    from kmner.training.model import attach_splitter
+    from kmner.training.splitter import KoreanWordSplitter
+
+    sp = KoreanWordSplitter("kiwi-morphs")
+    attach_splitter(model, sp)
+    ex, _ = build_examples(tiny_records(8), descriptions=TYPES, splitter=sp, max_width=4, name="x")
+    return ex
+
+
+def _trainer_with_a_failing_sample(work: Path, out: str, max_failed: int):
+    from gliner2.training.trainer import TrainingConfig
+
+    from kmner.training.hooks import TrainerOptions, make_trainer_class
+    from kmner.training.model import build_base, load_gliner
+
+    model = load_gliner(str(build_base(str(work / "enc"), work / out / "base", max_width=4)))
+    examples = _examples(work, model)
+    original = model.compute_struct_loss_from_scores
+    calls = {"n": 0}
+
+    def fails_every_third(scores, structure, *a, **k):
+        calls["n"] += 1
+        if calls["n"] % 3 == 0:
+            raise ValueError("injected failure")
+        return original(scores, structure, *a, **k)
+
+    model.compute_struct_loss_from_scores = fails_every_third
+    trainer = make_trainer_class()(model=model, config=TrainingConfig(
+        output_dir=str(work / out / "ck"), num_epochs=1, batch_size=4, use_lora=False,
+        save_best=False, logging_steps=1, eval_strategy="epoch"))
+    trainer.kmner = TrainerOptions(max_failed_samples=max_failed)
+    return trainer, examples, calls
+
+
+def test_a_swallowed_sample_error_is_counted_and_fails_the_run(work):
+    trainer, examples, _ = _trainer_with_a_failing_sample(work, "fail", max_failed=0)
+    with pytest.raises(SampleErrors, match="injected failure"):
+        trainer.train(train_data=examples)
+    assert trainer.failed_samples >= 1
+
+
+def test_tolerated_sample_errors_are_still_counted(work):
+    trainer, examples, calls = _trainer_with_a_failing_sample(work, "tolerate", max_failed=100)
+    trainer.train(train_data=examples)
+    assert trainer.failed_samples == calls["n"] // 3 > 0
+
+
+def test_length_batches_cover_every_example_once_and_group_lengths():
+    lengths = [(i * 37) % 50 + 1 for i in range(203)]
+    sampler = LengthBatches(lengths, 8, window=4, seed=1)
+    first = sampler.batches()
+    flat = sorted(i for b in first for i in b)
+    assert flat == list(range(len(lengths)))
+    assert len(first) == len(sampler)
+    spread = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in first) / len(first)
+    assert spread < 10  # random batches of 8 over 1..50 spread about 38
+    sampler.set_epoch(1)
+    assert sampler.batches() != first
+
+
+def test_private_gliner2_hooks_fit_the_installed_version():
+    from importlib.metadata import version
+
+    from kmner.training.hooks import PINNED_GLINER2
+
+    assert version("gliner2") == PINNED_GLINER2
+    assert check_private_api() == []
