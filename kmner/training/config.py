@@ -65,6 +65,10 @@ class TrainConfig:
         in every example, so without shuffling the model can learn a type from its
         slot in the prompt instead of its name and description (a fresh-head run
         scored Body spans as Disease and followed the slot when types were reordered).
+    type_pooling: how a type's query vector is read from the prompt: ``label``
+        (mean over its [E] marker and label subwords, so types differ from the
+        first step) or ``marker`` (GLiNER2's own: the marker alone). Recorded in
+        the model's kmner.json and applied again on load.
     synthetic_label_prob: share of training prompts whose types GLiNER2 renames
         "entity 1..n" (then known only by their descriptions). GLiNER2's default
         is 0.2; with few types it teaches the heads to answer any entity for
@@ -151,6 +155,7 @@ class TrainConfig:
     descriptions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DESCRIPTIONS))
     splitter: str = "kiwi-terms"
     shuffle_types: bool = True
+    type_pooling: str = "label"
     synthetic_label_prob: float = 0.0
     train_type_markers: bool = True
     type_lr: float | None = None
@@ -203,6 +208,8 @@ class TrainConfig:
             raise ValueError(f"precision must be auto, fp32, bf16 or fp16, got {self.precision!r}")
         if self.eval_strategy not in ("epoch", "steps"):
             raise ValueError(f"eval_strategy must be 'epoch' or 'steps', got {self.eval_strategy!r}")
+        if self.type_pooling not in ("label", "marker"):
+            raise ValueError(f"type_pooling must be 'label' or 'marker', got {self.type_pooling!r}")
         if not 0.0 <= self.synthetic_label_prob <= 1.0:
             raise ValueError(f"synthetic_label_prob must be in [0, 1], got {self.synthetic_label_prob}")
         if self.type_lr is not None and not self.type_lr > 0:

@@ -23,6 +23,7 @@ from typing import Any
 
 from kmner.core.errors import InputError
 from kmner.core.hashing import sha256_file
+from kmner.training.hooks import apply_type_pooling
 from kmner.training.splitter import KoreanWordSplitter, splitter_from_spec, splitter_spec
 
 META_FILE = "kmner.json"
@@ -184,6 +185,7 @@ def load_model(path: str, *, base: str | None = None, device: str | None = None,
         spec = {"name": "whitespace"}  # a plain GLiNER2 checkpoint: its own default
     sp = splitter_from_spec(spec, allow_kiwi=allow_kiwi)
     attach_splitter(model, sp)
+    apply_type_pooling(model, meta.get("type_pooling"))
     model.eval()
     return LoadedModel(model, sp, meta, str(p))
 

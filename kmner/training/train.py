@@ -22,7 +22,8 @@ from kmner.training.examples import (AlignmentReport, build_examples, check_type
                                      max_width_from_data, split_dev, weighted)
 from kmner.core.runinfo import write_run_info
 from kmner.evaluation.scoring import score_records
-from kmner.training.hooks import (STATE_FILE, TrainerOptions, configure_sampling,
+from kmner.training.hooks import (STATE_FILE, TrainerOptions, apply_type_pooling,
+                                  configure_sampling,
                                   make_trainer_class, train_marker_rows_only)
 from kmner.training.model import (LoadedModel, attach_splitter, ensure_base, load_gliner,
                                   load_model, merge_adapter, save_full, weights_hash,
@@ -163,6 +164,7 @@ def prepare_model(cfg: TrainConfig, sp: Splitters, out: Path, log):
     base_sha = weights_hash(base)
     model = load_gliner(base, max_width=sp.max_width)
     attach_splitter(model, sp.train)
+    apply_type_pooling(model, cfg.type_pooling)
     configure_sampling(model, shuffle_types=cfg.shuffle_types,
                        synthetic_label_prob=cfg.synthetic_label_prob)
     if not cfg.use_lora and cfg.freeze_embeddings:
@@ -334,7 +336,7 @@ def finalise(cfg: TrainConfig, out: Path, trainer, summary: dict, sp: Splitters,
             "types": sorted(cfg.descriptions), "descriptions": dict(cfg.descriptions),
             "threshold": threshold, "thresholds": dict(cfg.thresholds),
             "label_map": LabelMap.parse(cfg.data.label_map).mapping, "max_width": sp.max_width,
-            "best_dev_f1": dev_f1, "selected": src.name}
+            "best_dev_f1": dev_f1, "selected": src.name, "type_pooling": cfg.type_pooling}
     if cfg.use_lora:
         meta.update(base=base, base_sha256=base_sha)
     else:
