@@ -9,6 +9,8 @@ from typing import Any, Optional
 
 import typer
 
+from kmner.core.errors import finite
+
 app = typer.Typer(help="Read, write, split and describe NER data sets.", no_args_is_help=True)
 
 
@@ -108,6 +110,8 @@ def convert_cmd(
     """Convert IN to OUT. Every input record is written or rejected with a reason."""
     from kmner.core.errors import KmnerError
     from kmner.core.labelmap import LabelMap
+    from kmner.core.paths import check_outputs
+    from kmner.core.runinfo import write_run_info
     from kmner.data import formats
     from kmner.data.report import Report
 
@@ -124,6 +128,11 @@ def convert_cmd(
     if unused:
         raise KmnerError(f"option(s) {', '.join('--' + k.replace('_', '-') for k in unused)} "
                          f"do not apply to reading {fmt_in} or writing {fmt_out}")
+    rejects = rejects or dst.with_name(dst.name + ".rejects.jsonl")
+    run_info = dst.with_name(dst.name + ".run.yaml")
+    folder_out = fmt_out == "hf"
+    check_outputs(inputs=[src], files=[rejects, run_info] + ([] if folder_out else [dst]),
+                  dirs=[dst] if folder_out else [])
     report = Report(on_error=on_error)  # type: ignore[arg-type]
     (records,) = _read_many([src], fmt_in, report, {k: v for k, v in given.items()
                                                    if k in r_opts})
@@ -140,16 +149,23 @@ def convert_cmd(
     typer.echo(f"wrote {n:,} records to {dst} ({fmt_out}); read {n_read:,}, rejected while "
                f"reading {rejected_before:,}, while writing "
                f"{len(report.rejects) - rejected_before:,}", err=True)
-    _echo_report(report, rejects or dst.with_name(dst.name + ".rejects.jsonl"))
+    _echo_report(report, rejects)
+    write_run_info(run_info.parent, command="data convert", name=run_info.name,
+                   config={"input": str(src), "output": str(dst), "from": fmt_in, "to": fmt_out,
+                           "on_error": on_error, "label_map": label_map, **given},
+                   extra={"read": n_read, "written": n, "rejected": len(report.rejects)})
 
 
 @app.command("split")
 def split_cmd(
     inputs: list[Path] = typer.Argument(..., help="One or more input files (any format)."),
     out: Path = typer.Option(..., "-o", "--out", help="Output folder."),
-    train: float = typer.Option(..., help="Train size: count (>= 1) or fraction (< 1)."),
-    test: float = typer.Option(..., help="Test size: count or fraction."),
-    dev: Optional[float] = typer.Option(None, help="Dev size: count or fraction."),
+    train: float = typer.Option(..., callback=finite, min=0.0,
+                                help="Train size: count (>= 1) or fraction (< 1)."),
+    test: float = typer.Option(..., callback=finite, min=0.0,
+                               help="Test size: count or fraction."),
+    dev: Optional[float] = typer.Option(None, callback=finite, min=0.0,
+                                        help="Dev size: count or fraction."),
     seed: int = typer.Option(0, help="Random seed."),
     from_: Optional[str] = typer.Option(None, "--from", help="Input format (guessed if unset)."),
     hf: Optional[Path] = typer.Option(None, help="Also save the splits as a DatasetDict here."),
@@ -159,6 +175,11 @@ def split_cmd(
     from kmner.data.report import Report
     from kmner.data.split import SplitConfig, split_records, write_split
 
+    from kmner.core.paths import check_outputs
+
+    check_outputs(inputs=inputs, dirs=[out, hf],
+                  dir_files=["train.jsonl", "dev.jsonl", "test.jsonl", "manifest.json",
+                             "duplicates.jsonl", "run.yaml"])
     config = SplitConfig(train=train, test=test, dev=dev, seed=seed)
     sources = _read_many(inputs, from_, Report(), {})
     result = split_records(sources, config)
@@ -209,7 +230,7 @@ def export_instruct_cmd(
                                         "(default: those in the data)."),
     descriptions: Optional[str] = typer.Option(None, help="Type descriptions: file or "
                                                "'Type=desc;...'."),
-    few_shot: int = typer.Option(0, help="Examples to put in every prompt."),
+    few_shot: int = typer.Option(0, min=0, help="Examples to put in every prompt."),
     few_shot_from: Optional[Path] = typer.Option(None, help="Train split to draw examples "
                                                  "from (never the exported data)."),
     seed: int = typer.Option(0, help="Seed for choosing examples."),
@@ -221,6 +242,9 @@ def export_instruct_cmd(
     from kmner.data.instruct import default_types, pick_few_shot
     from kmner.data.report import Report
 
+    from kmner.core.paths import check_outputs
+
+    check_outputs(inputs=[src, few_shot_from], files=[out])
     report = Report()
     (records,) = _read_many([src], from_, report, {})
     type_list = _types(types) or default_types(records)

@@ -18,6 +18,7 @@ from typing import Iterator
 from kmner.core.errors import InputError
 from kmner.core.jsonl import dumps
 from kmner.core.morph import by_sentence
+from kmner.core.paths import check_outputs
 from kmner.core.records import Record
 from kmner.gazetteer.boundaries import MorphIndex
 from kmner.gazetteer.compiled import CompiledGazetteer
@@ -220,10 +221,13 @@ def run_silver(cfg: SilverConfig, *, resume: bool = False, progress: bool = True
         raise InputError("no input files given")
     for p in paths:
         if not p.exists():
-            raise InputError("input file not found", path=str(p))
+            raise InputError("input file not found; check the path", path=str(p))
     output = Path(cfg.output)
     rejects = Path(cfg.rejects) if cfg.rejects else output.with_name(
         output.name.removesuffix(".jsonl") + ".rejects.jsonl")
+    check_outputs(inputs=[*paths, cfg.gazetteer, cfg.kiwi_user_dict],
+                  files=[output, rejects, *ResumableOutput.side_files(output, rejects),
+                         run_info_path(output)])
     if gazetteer is None:
         gazetteer = CompiledGazetteer.load(cfg.gazetteer or default_gazetteer_path())
     if cfg.threads < 1:
@@ -282,6 +286,11 @@ def run_silver(cfg: SilverConfig, *, resume: bool = False, progress: bool = True
     out.finish()
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def run_info_path(output: Path) -> Path:
+    """Where `kmner silver run` writes the run info of ``output``."""
+    return output.with_name(output.name.removesuffix(".jsonl") + ".run.yaml")
 
 
 def _restore(s: SilverSummary, counts: dict) -> None:

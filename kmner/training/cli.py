@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 
+from kmner.core.errors import finite
 from kmner.training.encoder.cli import register_model_commands
 from kmner.training.splitter import DEFAULT_SPLITTER
 
@@ -33,11 +34,12 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
                 base: Optional[str] = typer.Option(None, help="Base model for an adapter."),
                 types: Optional[str] = typer.Option(
                     None, help="Comma-separated types (default: the model's)."),
-                threshold: Optional[float] = typer.Option(None, help="Default span threshold."),
+                threshold: Optional[float] = typer.Option(None, help="Default span threshold.",
+                                                            callback=finite, min=0.0, max=1.0),
                 thresholds: Optional[str] = typer.Option(
                     None, help="Per-type thresholds, e.g. Disease=0.4,Body=0.6."),
-                batch_size: int = typer.Option(16, help="Texts per forward pass."),
-                chunk_words: int = typer.Option(200, help="Word tokens per chunk of long texts."),
+                batch_size: int = typer.Option(16, min=1, help="Texts per forward pass."),
+                chunk_words: int = typer.Option(200, min=1, help="Word tokens per chunk of long texts."),
                 device: Optional[str] = typer.Option(None, help="cpu or cuda (default: cuda if any)."),
                 precision: str = typer.Option("fp32", help="fp32, or bf16/fp16 autocast (faster)."),
                 splitter: Optional[str] = typer.Option(
@@ -83,7 +85,7 @@ def tokenize_cmd(input: Path = typer.Argument(..., help="JSONL records."),
 @model_app.command("init")
 def model_init(encoder: str = typer.Option(..., help="Encoder directory or hub id."),
                output: Path = typer.Option(..., "-o", "--output", help="New GLiNER2 folder."),
-               max_width: int = typer.Option(8, help="Longest span in word tokens."),
+               max_width: int = typer.Option(8, min=1, help="Longest span in word tokens."),
                splitter: str = typer.Option(DEFAULT_SPLITTER, help="Word splitter to record."),
                seed: int = typer.Option(0)) -> None:
     """Build a fresh GLiNER2 (random heads) on an encoder."""
