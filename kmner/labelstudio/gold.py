@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from kmner.core.errors import InputError
-from kmner.core.jsonl import RejectLog, read_text
+from kmner.core.jsonl import RejectLog, loads_strict, read_text
 from kmner.core.records import Entity, Record, entity_problems
 from kmner.labelstudio.policies import (ImportPolicy, annotator_of, by_annotator,
                                         has_majority, latest, majority_keys)
@@ -79,12 +79,14 @@ def parse_export(raw: str | bytes, *, source: str = "<export>") -> list[dict[str
     if not raw.strip():
         raise InputError("export is empty", path=source)
     try:
-        data = json.loads(raw)
+        data = loads_strict(raw)
     except json.JSONDecodeError as exc:
         at_end = exc.pos >= len(raw.rstrip())
         hint = " — the file ends early; is it truncated?" if at_end else ""
         raise InputError(f"not valid JSON: {exc.msg} at column {exc.colno}{hint}",
                          path=source, line=exc.lineno) from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"not usable JSON: {exc}", path=source) from None
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list):
@@ -94,9 +96,31 @@ def parse_export(raw: str | bytes, *, source: str = "<export>") -> list[dict[str
         if not isinstance(item, dict):
             raise InputError(f"task #{i + 1} is a {type(item).__name__}, expected an object",
                              path=source)
+        _check_task_shape(item, i, source)
     if data and all("data" not in item for item in data):
         return _from_json_min(data)
     return data
+
+
+def _check_task_shape(task: dict[str, Any], i: int, source: str) -> None:
+    """The containers the importer walks have the right JSON types."""
+    where = f"task #{i + 1} (id {task.get('id')!r})"
+    if "data" in task and not isinstance(task["data"], dict):
+        raise InputError(f"{where}: 'data' must be an object, got "
+                         f"{type(task['data']).__name__}; is this a Label Studio JSON export?",
+                         path=source)
+    for key in ("annotations", "predictions"):
+        items = task.get(key)
+        if items is None:
+            continue
+        if not isinstance(items, list) or not all(isinstance(a, dict) for a in items):
+            raise InputError(f"{where}: '{key}' must be a list of objects, got "
+                             f"{type(items).__name__}; is this a Label Studio JSON export?",
+                             path=source)
+        for a in items:
+            if a.get("result") is not None and not isinstance(a["result"], list):
+                raise InputError(f"{where}: a 'result' in '{key}' must be a list",
+                                 path=source)
 
 
 def _is_region_list(value: Any) -> bool:
@@ -346,7 +370,10 @@ def _region_entity(item: Mapping[str, Any], text: str, prediction_regions: Mappi
     if not isinstance(labels, list) or len(labels) != 1:
         raise _TaskError(f"{where}: needs exactly one label, has {labels!r}")
     surface = text[start:end]
-    if "text" in value and value["text"] != surface:
+    if not isinstance(value.get("text"), str):
+        raise _TaskError(f"{where}: region has no text, so its offsets [{start}:{end}] cannot "
+                         "be checked; export as JSON or JSON_MIN, which keep region text")
+    if value["text"] != surface:
         raise _TaskError(f"{where}: region text {value['text']!r} does not match the task "
                          f"text, which has {surface!r} at [{start}:{end}]")
     origin = item.get("origin")
