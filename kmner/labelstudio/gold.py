@@ -18,6 +18,7 @@ from kmner.core.jsonl import RejectLog, loads_strict, read_text
 from kmner.core.records import Entity, Record, entity_problems
 from kmner.labelstudio.policies import (ImportPolicy, annotator_of, by_annotator,
                                         has_majority, latest, majority_keys)
+from kmner.labelstudio.shape import check_task_shape
 from kmner.labelstudio.tasks import nfc_record
 
 # Keys of a JSON_MIN item that describe the annotation, not the task data.
@@ -96,31 +97,10 @@ def parse_export(raw: str | bytes, *, source: str = "<export>") -> list[dict[str
         if not isinstance(item, dict):
             raise InputError(f"task #{i + 1} is a {type(item).__name__}, expected an object",
                              path=source)
-        _check_task_shape(item, i, source)
+        check_task_shape(item, i, source)
     if data and all("data" not in item for item in data):
         return _from_json_min(data)
     return data
-
-
-def _check_task_shape(task: dict[str, Any], i: int, source: str) -> None:
-    """The containers the importer walks have the right JSON types."""
-    where = f"task #{i + 1} (id {task.get('id')!r})"
-    if "data" in task and not isinstance(task["data"], dict):
-        raise InputError(f"{where}: 'data' must be an object, got "
-                         f"{type(task['data']).__name__}; is this a Label Studio JSON export?",
-                         path=source)
-    for key in ("annotations", "predictions"):
-        items = task.get(key)
-        if items is None:
-            continue
-        if not isinstance(items, list) or not all(isinstance(a, dict) for a in items):
-            raise InputError(f"{where}: '{key}' must be a list of objects, got "
-                             f"{type(items).__name__}; is this a Label Studio JSON export?",
-                             path=source)
-        for a in items:
-            if a.get("result") is not None and not isinstance(a["result"], list):
-                raise InputError(f"{where}: a 'result' in '{key}' must be a list",
-                                 path=source)
 
 
 def _is_region_list(value: Any) -> bool:
@@ -319,8 +299,13 @@ class GoldConverter:
                       "annotators": [annotator_of(a, self.users) for a in annotations],
                       "updated_at": max((str(a.get("updated_at") or a.get("created_at") or "")
                                          for a in annotations), default=None),
-                      "lead_time": sum(float(a.get("lead_time") or 0) for a in annotations)}
+                      "lead_time": sum(_seconds(a.get("lead_time")) for a in annotations)}
         return list(chosen.values()), provenance
+
+
+def _seconds(value: Any) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if ok else 0.0
 
 
 def _task_record_id(task: Mapping[str, Any]) -> Any:
@@ -332,8 +317,8 @@ def _original_meta(data: Mapping[str, Any]) -> dict[str, Any]:
     raw = data.get("kmner_meta")
     if isinstance(raw, str) and raw:
         try:
-            meta = json.loads(raw)
-        except json.JSONDecodeError:
+            meta = loads_strict(raw)
+        except (ValueError, RecursionError):
             return {"kmner_meta": raw}
         return dict(meta) if isinstance(meta, dict) else {"kmner_meta": meta}
     return {}
