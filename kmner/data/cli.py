@@ -149,6 +149,9 @@ def convert_cmd(
     typer.echo(f"wrote {n:,} records to {dst} ({fmt_out}); read {n_read:,}, rejected while "
                f"reading {rejected_before:,}, while writing "
                f"{len(report.rejects) - rejected_before:,}", err=True)
+    total = n_read + rejected_before
+    typer.echo(f"input records: {total:,} = written {n:,} + rejected {len(report.rejects):,}"
+               + ("" if total == n + len(report.rejects) else "  (MISMATCH)"), err=True)
     _echo_report(report, rejects)
     write_run_info(run_info.parent, command="data convert", name=run_info.name,
                    config={"input": str(src), "output": str(dst), "from": fmt_in, "to": fmt_out,
