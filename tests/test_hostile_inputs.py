@@ -261,3 +261,33 @@ def test_gazetteer_build_writes_run_info_and_convert_too(corpus):
     res = kmner("data", "convert", "gold.jsonl", "out/gold.conll", cwd=corpus)
     assert res.returncode == 0, res.stderr
     assert (corpus / "out" / "gold.conll.run.yaml").exists()
+
+
+def test_convert_prints_the_count_identity(corpus):
+    res = kmner("data", "convert", "mixed.jsonl", "out/mixed.conll", "--on-error", "reject",
+                cwd=corpus)
+    assert res.returncode == 0, res.stderr
+    line = next(ln for ln in res.stderr.splitlines() if ln.startswith("input records:"))
+    total, written, rejected = _units_line(line.replace("input records:", "input units:"))
+    assert total == len((corpus / "mixed.jsonl").read_bytes().splitlines())
+    assert total == written + rejected and written == 2
+
+
+def test_no_loader_can_run_code():
+    """Nothing kmner loads is unpickled: no pickle/marshal/unsafe YAML in kmner, and
+    GLiNER2's checkpoint fallback loads tensors only (weights_only=True)."""
+    import importlib.util
+    import re
+
+    risky = re.compile(r"pickle\.loads?\(|marshal\.loads?\(|yaml\.load\(|yaml\.unsafe_load|"
+                       r"allow_pickle=True|torch\.load\((?![^)]*weights_only=True)")
+    hits = [f"{p}:{i}" for p in (REPO / "kmner").rglob("*.py")
+            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+            if risky.search(line)]
+    assert not hits, hits
+    spec = importlib.util.find_spec("gliner2")
+    if spec is not None and spec.submodule_search_locations:
+        loading = Path(spec.submodule_search_locations[0]) / "models" / "loading.py"
+        if loading.exists():
+            calls = re.findall(r"torch\.load\([^)]*\)", loading.read_text(encoding="utf-8"))
+            assert calls and all("weights_only=True" in c for c in calls), calls
