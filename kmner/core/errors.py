@@ -79,7 +79,7 @@ _OS_ADVICE = {
 
 def os_error_line(exc: OSError) -> str:
     """``WHERE: what went wrong; what to do`` for a filesystem error."""
-    where = exc.filename if exc.filename is not None else "filesystem"
+    where = exc.filename if exc.filename is not None else type(exc).__name__
     what = exc.strerror or str(exc) or type(exc).__name__
     if exc.filename2 is not None:
         where = f"{where} -> {exc.filename2}"

@@ -300,9 +300,10 @@ def atomic_write(path: str | os.PathLike, mode: str = "w") -> Iterator[TextIO]:
 
 
 def dumps(obj: Any) -> str:
-    """One compact strict-JSON line (orjson writes NaN as null). orjson, because silver output is one call per sentence
-    and the standard encoder was a fifth of the pipeline's own CPU time; the
-    standard library takes what orjson refuses (non-string keys, huge integers)."""
+    """One compact strict-JSON line (orjson writes NaN as null). orjson, because
+    silver output is one call per sentence and the standard encoder was a fifth of
+    the pipeline's own CPU time; the standard library takes what orjson refuses
+    (non-string keys, huge integers)."""
     try:
         return orjson.dumps(obj).decode()
     except TypeError:

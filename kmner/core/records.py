@@ -93,8 +93,9 @@ class Record:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Record":
         """A record from its JSON object, checked for shape (the one place every
-        reader goes through): ids are strings or integers, text is a string of valid Unicode, entities a list of entity objects and
-        meta an object. ValueError says what is wrong."""
+        reader goes through): ids are strings or integers, text is a string of valid
+        Unicode, entities a list of entity objects and meta an object. ValueError
+        says what is wrong."""
         if not isinstance(d, Mapping):
             raise ValueError(f"a record must be a JSON object, got {_kind(d)}")
         if "text" not in d:

@@ -56,7 +56,8 @@ def evaluate_command(
         False, "--allow-new-types", help="Count predicted types absent from gold as errors "
         "instead of stopping."),
     threshold: Optional[float] = typer.Option(
-        None, "--threshold", callback=finite, help="Keep predictions with confidence >= this (chosen on dev)."),
+        None, "--threshold", callback=finite,
+        help="Keep predictions with confidence >= this (chosen on dev)."),
     dev_gold: Optional[Path] = typer.Option(None, "--dev-gold",
                                             help="Dev gold to choose the threshold on."),
     dev_pred: Optional[Path] = typer.Option(None, "--dev-pred",

@@ -60,7 +60,8 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
                 thresholds: Optional[str] = typer.Option(
                     None, help="Per-type thresholds, e.g. Disease=0.4,Body=0.6."),
                 batch_size: int = typer.Option(16, min=1, help="Texts per forward pass."),
-                chunk_words: int = typer.Option(200, min=1, help="Word tokens per chunk of long texts."),
+                chunk_words: int = typer.Option(200, min=1,
+                                                help="Word tokens per chunk of long texts."),
                 device: Optional[str] = typer.Option(None, help="cpu or cuda (default: cuda if any)."),
                 precision: str = typer.Option("fp32", help="fp32, or bf16/fp16 autocast (faster)."),
                 splitter: Optional[str] = typer.Option(
