@@ -107,6 +107,7 @@ def write_corpus(d: Path) -> dict[str, Path]:
     put("blank_only.jsonl", "\n\n\n")
     put("binary.jsonl", b"\x00\x01\x02PK\x03\x04" * 20)
     put("broken.jsonl.gz", b"\x1f\x8b\x08\x00" + b"\x00" * 20)
+    put("labelmap_list_values.yaml", "Disease: [1]\n")
     put("terms.tsv", "term\ttype\n당뇨병\tDisease\n메트포르민\tTreatment\n")
     put("terms_header_only.tsv", "term\ttype\n")
     put("terms_miscased.tsv", "term\ttype\n당뇨병\tdisease\n")
@@ -136,6 +137,11 @@ def write_corpus(d: Path) -> dict[str, Path]:
         (d / rep).mkdir()
         put(f"{rep}/metrics.json", json.dumps({"kind": "evaluation"}))
     files["report_a"], files["report_b"] = d / "report_a", d / "report_b"
+    (d / "report_nan").mkdir()
+    put("report_nan/metrics.json", '{"format": "kmner-evaluation/1", "per_sentence": NaN}')
+    (d / "report_altered").mkdir()
+    put("report_altered/metrics.json", json.dumps({"format": "kmner-evaluation/1",
+                                                   "per_sentence": {"a": 1}}))
     (d / "gold_link.jsonl").symlink_to(d / "gold.jsonl")
     files["gold_link.jsonl"] = d / "gold_link.jsonl"
     return files

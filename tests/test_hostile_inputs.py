@@ -94,6 +94,18 @@ CASES = [
     ("evaluate-folder-input", "evaluate --gold a_folder --pred gold.jsonl -o out/e8", 1,
      "directory"),
     ("compare-output-is-report", "compare report_a report_b -o report_a", 1, "overwrite"),
+    ("compare-not-reports", "compare report_a report_b -o out/c3", 1,
+     "not a kmner evaluation report"),
+    ("compare-report-nan", "compare report_nan report_b -o out/c4", 1, "NaN"),
+    ("compare-report-altered", "compare report_altered report_altered -o out/c5", 1,
+     "metrics.json"),
+    ("label-map-list-values", "evaluate --gold gold.jsonl --pred gold2.jsonl -o out/l1 "
+     "--label-map labelmap_list_values.yaml", 1, "maps to [1]"),
+    ("silver-input-is-folder", "silver run a_folder -o out/sf.jsonl", 1, "a_folder"),
+    ("silver-input-unknown-kind", "silver run terms.tsv -o out/sk.jsonl", 1,
+     "unknown input type"),
+    ("silver-kiwi-dict-folder", "silver run gold.jsonl --kiwi-dict a_folder -o out/sd.jsonl",
+     1, "a_folder"),
     ("silver-output-is-input", "silver run gold.jsonl -o gold.jsonl", 1, "overwrite"),
     ("silver-output-is-symlinked-input", "silver run gold.jsonl -o gold_link.jsonl", 1,
      "overwrite"),
@@ -162,6 +174,9 @@ def test_hostile_command(corpus, case):
     res = kmner(*args.split(), cwd=corpus)
     assert_user_error(res, code, mentions)
     assert snapshot(corpus) == before, "an input file changed"
+    for arg in args.split():  # a failed command leaves no output, partial file or folder
+        if arg.startswith("out/"):
+            assert not list(corpus.glob(arg + "*")), f"{arg} left behind"
     assert not (corpus / "MARKER").exists(), "loading a pickle ran its code"
     assert not (corpus / "crash").exists(), "a hostile input reached a bug"
 

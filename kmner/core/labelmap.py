@@ -34,6 +34,10 @@ class LabelMap:
         if spec is None or spec == "":
             return cls({})
         if isinstance(spec, Mapping):
+            bad = [(k, v) for k, v in spec.items() if v is not None and not isinstance(v, str)]
+            if bad:
+                raise ConfigError(f"label map: {bad[0][0]!r} maps to {bad[0][1]!r}; each type "
+                                  "maps to a type name, or to nothing (empty) to drop it")
             return cls({str(k): (v or None) for k, v in spec.items()})
         if spec in PRESETS:
             return cls(dict(PRESETS[spec]))

@@ -24,7 +24,7 @@ from kmner.gazetteer.boundaries import MorphIndex
 from kmner.gazetteer.compiled import CompiledGazetteer
 from kmner.gazetteer.matcher import Matcher
 from kmner.silver.checkpoint import ResumableOutput
-from kmner.silver.inputs import DocUnit, RecordUnit, Rejected, Unit, iter_units
+from kmner.silver.inputs import DocUnit, RecordUnit, Rejected, Unit, input_kind, iter_units
 
 
 @dataclass
@@ -220,8 +220,13 @@ def run_silver(cfg: SilverConfig, *, resume: bool = False, progress: bool = True
     if not paths:
         raise InputError("no input files given")
     for p in paths:
-        if not p.exists():
-            raise InputError("input file not found; check the path", path=str(p))
+        if not p.is_file():
+            raise InputError("input file not found (or not a file); check the path",
+                             path=str(p))
+        input_kind(p)  # an unknown kind is an error now, not after the outputs exist
+    for extra in (cfg.gazetteer, cfg.kiwi_user_dict):
+        if extra and not Path(extra).is_file():
+            raise InputError("not found or not a file; check the path", path=extra)
     output = Path(cfg.output)
     rejects = Path(cfg.rejects) if cfg.rejects else output.with_name(
         output.name.removesuffix(".jsonl") + ".rejects.jsonl")
