@@ -6,6 +6,7 @@ run code, a Label Studio export of the wrong shape."""
 from __future__ import annotations
 
 import json
+import os
 import pickle
 from pathlib import Path
 
@@ -131,6 +132,8 @@ def write_corpus(d: Path) -> dict[str, Path]:
                                               "value": {"start": 1, "end": 4,
                                                         "labels": ["Disease"]}}]}]}]))
     put("ls_nan.json", '[{"id": 1, "data": {"text": "a"}, "annotations": [], "x": NaN}]')
+    os.mkfifo(d / "fifo.jsonl")  # reading it would block for ever
+    files["fifo.jsonl"] = d / "fifo.jsonl"
     (d / "a_folder").mkdir()
     files["a_folder"] = d / "a_folder"
     for rep in ("report_a", "report_b"):

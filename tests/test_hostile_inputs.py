@@ -49,6 +49,7 @@ def kmner(*args: str, cwd: Path, env: dict | None = None, limit_bytes: int | Non
 def snapshot(d: Path) -> dict[str, str]:
     return {str(p.relative_to(d)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(d.rglob("*")) if p.is_file() and not p.is_symlink()
+            and p.name != "fifo.jsonl"
             and "out" not in p.parts and "crash" not in p.parts}
 
 
@@ -106,6 +107,12 @@ CASES = [
      "unknown input type"),
     ("silver-kiwi-dict-folder", "silver run gold.jsonl --kiwi-dict a_folder -o out/sd.jsonl",
      1, "a_folder"),
+    ("evaluate-fifo-input", "evaluate --gold fifo.jsonl --pred gold.jsonl -o out/ff", 1,
+     "not a regular file"),
+    ("convert-output-is-device", "data convert gold.jsonl /dev/null --to jsonl", 1,
+     "not a regular file"),
+    ("silver-resamples-huge", "evaluate --gold gold.jsonl --pred gold2.jsonl -o out/h "
+     "--n-resamples 1000000000", 2, None),
     ("silver-output-is-input", "silver run gold.jsonl -o gold.jsonl", 1, "overwrite"),
     ("silver-output-is-symlinked-input", "silver run gold.jsonl -o gold_link.jsonl", 1,
      "overwrite"),

@@ -34,6 +34,9 @@ def _check_file(p: Path) -> bool:
         raise InputError("file not found", path=str(p))
     if p.is_dir():
         raise InputError("is a directory, expected a file", path=str(p))
+    if not p.is_file():
+        raise InputError("is not a regular file (a pipe, socket or device?), which could "
+                         "block or never end; give a file", path=str(p))
     with open(p, "rb") as fh:
         head = fh.read(4096)
     gzipped = head[:2] == b"\x1f\x8b"

@@ -42,7 +42,7 @@ class LabelMap:
         if spec in PRESETS:
             return cls(dict(PRESETS[spec]))
         path = Path(spec)
-        if path.suffix in {".yaml", ".yml", ".json"} and path.exists():
+        if path.suffix in {".yaml", ".yml", ".json"} and path.is_file():
             import yaml
 
             data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -46,6 +46,9 @@ def check_outputs(inputs: Iterable[PathLike | None] = (),
     for p in outs_f:
         if p.is_dir():
             raise OutputError(f"{p}: output is a folder, a file is expected; give a file path")
+        if p.exists() and not p.is_file():
+            raise OutputError(f"{p}: output is not a regular file (a device, pipe or "
+                              "socket), which kmner would replace; give a file path")
         if (problem := _file_parent_problem(p)) is not None:
             raise OutputError(f"{p}: cannot write the output: {problem}")
     for d in outs_d:

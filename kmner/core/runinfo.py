@@ -45,7 +45,9 @@ def load_mapping(path: str | os.PathLike) -> dict[str, Any]:
     """Read a YAML or TOML file into a dict, with a clear error if it is neither."""
     p = Path(path)
     if not p.exists():
-        raise ConfigError(f"{p}: config file not found")
+        raise ConfigError(f"{p}: config file not found; check the path")
+    if not p.is_file():
+        raise ConfigError(f"{p}: is a folder or a special file, not a config file")
     text = p.read_text(encoding="utf-8")
     try:
         if p.suffix == ".toml":

@@ -62,7 +62,7 @@ def evaluate_command(
                                             help="Dev gold to choose the threshold on."),
     dev_pred: Optional[Path] = typer.Option(None, "--dev-pred",
                                             help="Dev predictions with confidences."),
-    n_resamples: Optional[int] = typer.Option(None, "--n-resamples", min=1,
+    n_resamples: Optional[int] = typer.Option(None, "--n-resamples", min=1, max=100_000,
                                               help="Bootstrap resamples [default: 1000]."),
     title: Optional[str] = typer.Option(None, "--title", help="Report title."),
     config_path: Optional[Path] = typer.Option(
@@ -132,7 +132,7 @@ def compare_command(
                                          help="Count predicted types absent from gold as "
                                          "errors instead of stopping."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap and permutations."),
-    n_permutations: int = typer.Option(10000, "--n-permutations", min=1,
+    n_permutations: int = typer.Option(10000, "--n-permutations", min=1, max=1_000_000,
                                        help="Permutations of the significance test."),
     title: Optional[str] = typer.Option(None, "--title", help="Report title."),
     screenshot: bool = typer.Option(False, "--screenshot",

@@ -74,7 +74,7 @@ class EvaluationConfig:
     # Sentences shown with gold and predicted spans highlighted.
     max_example_sentences: int = 12
 
-    RANGES: ClassVar[dict] = {"n_resamples": (1, None), "n_permutations": (1, None),
+    RANGES: ClassVar[dict] = {"n_resamples": (1, 100_000), "n_permutations": (1, 1_000_000),
                               "confidence": (0.5, 0.999), "threshold": (0, 1),
                               "top_k": (0, None), "context_width": (0, None),
                               "max_example_sentences": (0, None)}

@@ -66,9 +66,9 @@ class CompiledGazetteer:
         if not p.exists():
             raise InputError("gazetteer file not found; build one with `kmner gazetteer "
                              "build CONFIG -o FILE`", path=str(p))
-        if p.is_dir():
-            raise InputError("is a folder, not a compiled gazetteer file; give the file",
-                             path=str(p))
+        if not p.is_file():
+            raise InputError("is a folder or a special file, not a compiled gazetteer file; "
+                             "give the file", path=str(p))
         t0 = time.perf_counter()
         gaz = cls(**read_gazetteer(p))
         gaz.info["load_seconds"] = round(time.perf_counter() - t0, 4)

@@ -60,7 +60,7 @@ class GazetteerConfig:
     exclude_terms: list[str] = field(default_factory=list)
     base_dir: str = "."
 
-    RANGES: ClassVar[dict] = {"min_chars": (1, None), "max_chars": (1, None)}
+    RANGES: ClassVar[dict] = {"min_chars": (1, 1000), "max_chars": (1, 1000)}
     CHOICES: ClassVar[dict] = {"conflicts": CONFLICT_POLICIES}
 
     def __post_init__(self) -> None:

@@ -286,7 +286,7 @@ def diff_cmd(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the report "
                                                                        "as JSON."),
     top: int = typer.Option(20, "--top", min=0, help="How many most-corrected terms to list."),
-    n_resamples: int = typer.Option(1000, "--n-resamples", min=1, help="Bootstrap resamples."),
+    n_resamples: int = typer.Option(1000, "--n-resamples", min=1, max=100_000, help="Bootstrap resamples."),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Report what annotators changed in the silver labels.

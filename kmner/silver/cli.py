@@ -24,7 +24,8 @@ def run_cmd(
                                              help="Compiled gazetteer (default: bundled)."),
     rejects: Optional[Path] = typer.Option(None, "--rejects",
                                            help="Reject file (default OUT.rejects.jsonl)."),
-    threads: int = typer.Option(2, "--threads", "-t", min=1, help="Kiwi worker threads."),
+    threads: int = typer.Option(2, "--threads", "-t", min=1, max=64,
+                         help="Kiwi worker threads."),
     kiwi_dict: Optional[Path] = typer.Option(None, "--kiwi-dict",
                                              help="Kiwi user dictionary to load."),
     resume: bool = typer.Option(False, "--resume",
@@ -80,7 +81,7 @@ def eval_cmd(
                                                   "TSV/CSV (built on the fly)."),
     label_map: Optional[str] = typer.Option(None, "--label-map",
                                             help="e.g. kbmc (Symptom->Disease) or A=B,C="),
-    threads: int = typer.Option(2, "--threads", "-t", min=1),
+    threads: int = typer.Option(2, "--threads", "-t", min=1, max=64),
     kiwi_dict: Optional[Path] = typer.Option(None, "--kiwi-dict"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write JSON here."),
 ) -> None:
