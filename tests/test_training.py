@@ -188,7 +188,7 @@ def test_training_prompts_shuffle_type_order_and_keep_gold_with_its_type(run, wo
 
     from kmner.training.examples import build_examples
     from kmner.training.model import attach_splitter, load_gliner
-    from kmner.training.train import configure_sampling
+    from kmner.training.hooks import configure_sampling
 
     model = load_gliner(str(work / "run" / "base"))
     sp = KoreanWordSplitter("kiwi-morphs")
@@ -199,7 +199,7 @@ def test_training_prompts_shuffle_type_order_and_keep_gold_with_its_type(run, wo
     expected = {"Disease": [(5, 5)], "Body": [(0, 0)], "Treatment": []}
 
     def orders_seen(shuffle_types: bool) -> set:
-        configure_sampling(model, make_config(work, "unused", shuffle_types=shuffle_types))
+        configure_sampling(model, shuffle_types=shuffle_types, synthetic_label_prob=0.2)
         random.seed(0)
         seen, checked = set(), 0
         for _ in range(40):

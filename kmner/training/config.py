@@ -68,6 +68,22 @@ class TrainConfig:
         in every example, so without shuffling the model can learn a type from its
         slot in the prompt instead of its name and description (a fresh-head run
         scored Body spans as Disease and followed the slot when types were reordered).
+    synthetic_label_prob: share of training prompts whose types GLiNER2 renames
+        "entity 1..n" (then known only by their descriptions). GLiNER2's default
+        is 0.2; with few types it teaches the heads to answer any entity for
+        any type, so kmner's default is 0.
+    train_type_markers: with ``freeze_embeddings``, still train the embedding rows
+        of GLiNER2's prompt markers ([E], [P], ...). A type's query is the encoder
+        output at its [E] marker; frozen at their initial values, all markers
+        start from one shared vector.
+    type_lr: learning rate of the type side (marker rows and ``count_embed``,
+        which turns marker outputs into type queries) in full fine-tuning;
+        None = GLiNER2's two groups (encoder_lr, task_lr) only.
+    group_by_length: batch texts of similar length together (less padding);
+        batches are still shuffled.
+    max_failed_samples: GLiNER2's span model catches any per-sample exception
+        and trains on a zero loss; kmner counts them and stops the run once more
+        than this many have failed.
     refine_at_gold: in training data only, also cut Kiwi tokens at gold span
         boundaries so every gold span is trainable; spans the plain splitter
         cannot express are still counted in ``alignment.json``.
@@ -105,7 +121,9 @@ class TrainConfig:
         evaluations.
     early_stopping_patience: see ``early_stopping``.
     precision: ``auto`` (bf16 on a GPU that supports it, else fp32), ``fp32``,
-        ``bf16`` or ``fp16``; CPU always runs fp32.
+        ``bf16`` or ``fp16``. On CPU, ``bf16`` runs the forward pass under bf16
+        autocast (weights and optimiser stay fp32; see docs/training.md for the
+        speed and dev F1 it gives); ``auto`` and ``fp16`` run fp32 there.
     seed: seed for splits, sampling and initialisation.
     num_workers: DataLoader workers (0-1 on small machines).
     cpu_threads: torch CPU threads (0 = torch's default). On a small shared
@@ -130,6 +148,11 @@ class TrainConfig:
     descriptions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DESCRIPTIONS))
     splitter: str = "kiwi-terms"
     shuffle_types: bool = True
+    synthetic_label_prob: float = 0.0
+    train_type_markers: bool = True
+    type_lr: float | None = None
+    group_by_length: bool = True
+    max_failed_samples: int = 0
     refine_at_gold: bool = True
     max_width: int = 0
     max_width_cap: int = 12
@@ -188,6 +211,10 @@ class TrainConfig:
             raise ValueError(f"precision must be auto, fp32, bf16 or fp16, got {self.precision!r}")
         if self.eval_strategy not in ("epoch", "steps"):
             raise ValueError(f"eval_strategy must be 'epoch' or 'steps', got {self.eval_strategy!r}")
+        if not 0.0 <= self.synthetic_label_prob <= 1.0:
+            raise ValueError(f"synthetic_label_prob must be in [0, 1], got {self.synthetic_label_prob}")
+        if self.type_lr is not None and not self.type_lr > 0:
+            raise ValueError(f"type_lr must be positive or null, got {self.type_lr}")
         if not self.descriptions:
             raise ValueError("descriptions must name at least one entity type")
         if isinstance(self.data, dict):

@@ -20,12 +20,14 @@ from kmner.core.records import Record
 from kmner.training.config import TrainConfig
 from kmner.training.examples import (AlignmentReport, build_examples, check_types,
                                      max_width_from_data, split_dev, weighted)
+from kmner.core.runinfo import write_run_info
+from kmner.evaluation.scoring import score_records
+from kmner.training.hooks import (STATE_FILE, TrainerOptions, configure_sampling,
+                                  make_trainer_class, train_marker_rows_only)
 from kmner.training.model import (LoadedModel, attach_splitter, ensure_base, load_gliner,
-                                  weights_hash, write_meta)
+                                  load_model, merge_adapter, save_full, weights_hash,
+                                  write_meta)
 from kmner.training.splitter import KoreanWordSplitter, load_pretokenized, splitter_spec
-
-STATE_FILE = "kmner_state.json"
-
 
 @dataclass
 class TrainResult:
@@ -76,6 +78,8 @@ def load_training_data(cfg: TrainConfig) -> PreparedData:
 
 
 def _precision_flags(cfg: TrainConfig) -> dict[str, bool]:
+    """GLiNER2's own mixed-precision flags (CUDA only; CPU bf16 goes through
+    :class:`kmner.training.hooks.TrainerOptions`)."""
     import torch
 
     if not torch.cuda.is_available() or cfg.precision == "fp32":
@@ -84,6 +88,12 @@ def _precision_flags(cfg: TrainConfig) -> dict[str, bool]:
         bf16 = torch.cuda.is_bf16_supported()
         return {"fp16": False, "bf16": bf16}
     return {"fp16": cfg.precision == "fp16", "bf16": cfg.precision == "bf16"}
+
+
+def _cpu_bf16(cfg: TrainConfig) -> bool:
+    import torch
+
+    return cfg.precision == "bf16" and not torch.cuda.is_available()
 
 
 def _resume_epoch(path: str) -> int:
@@ -95,49 +105,10 @@ def _resume_epoch(path: str) -> int:
     return int(m.group(1))
 
 
-def _make_trainer_class():
-    from gliner2.training.trainer import ExtractorTrainer
-
-    class KmnerTrainer(ExtractorTrainer):
-        """Shows dev F1 on the progress bar, numbers epoch checkpoints after a
-        resumed epoch, and leaves a small state file in every checkpoint."""
-
-        epoch_offset = 0
-        last_f1: float | None = None
-        history: list[dict] = []
-
-        def _log_metrics(self, metrics, prefix=""):
-            super()._log_metrics(metrics, prefix)
-            if isinstance(metrics, dict) and "eval_f1" in metrics:
-                self.last_f1 = metrics["eval_f1"]
-                self.history.append({"epoch": self.epoch + 1 + self.epoch_offset,
-                                     "step": self.global_step,
-                                     **{k: v for k, v in metrics.items()
-                                        if isinstance(v, (int, float)) and k not in ("epoch", "step")}})
-            if self.progress_bar is not None and self.last_f1 is not None:
-                base = self.progress_bar.postfix or ""
-                if "dev_f1" not in base:
-                    self.progress_bar.set_postfix_str(
-                        (base + ", " if base else "") + f"dev_f1={self.last_f1:.3f}", refresh=False)
-
-        def _save_checkpoint(self, name):
-            m = re.fullmatch(r"checkpoint-epoch-(\d+)", name)
-            if m:
-                name = f"checkpoint-epoch-{int(m.group(1)) + self.epoch_offset}"
-            super()._save_checkpoint(name)
-            state = {"epoch": self.epoch + 1 + self.epoch_offset, "global_step": self.global_step,
-                     "best_metric": self.best_metric, "history": self.history}
-            write_json(self.output_dir / name / STATE_FILE, state)
-
-    return KmnerTrainer
-
-
 THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))
 
 
 def _score(gold: list[Record], pred: list[Record]) -> dict[str, float]:
-    from kmner.evaluation.scoring import score_records
-
     s = score_records(gold, pred)
     return {"eval_f1": s.micro.f1, "eval_precision": s.micro.precision,
             "eval_recall": s.micro.recall}
@@ -156,86 +127,91 @@ def _score_best_threshold(gold: list[Record], pred: list[Record]) -> dict[str, f
     return best or {}
 
 
-def configure_sampling(model, cfg: TrainConfig) -> None:
-    """Training-time prompt sampling: with ``shuffle_types`` every example lists
-    its entity types in a fresh random order, so a type can only be recognised by
-    its name and description, never by its slot (see ``TrainConfig.shuffle_types``)."""
-    from dataclasses import replace
+@dataclass
+class Splitters:
+    """``plain`` splits as at inference time (dev, predictions); ``train`` starts
+    from the same offsets and may be refined at gold span boundaries."""
 
-    model.processor.sampling_config = replace(model.processor.sampling_config,
-                                              shuffle_entities=bool(cfg.shuffle_types))
+    plain: KoreanWordSplitter
+    train: KoreanWordSplitter
+    max_width: int
 
 
-def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> TrainResult:
-    import torch
-    from gliner2.training.trainer import TrainingConfig as GTrainingConfig
-
-    from kmner.core.runinfo import write_run_info
-    from kmner.training.predict import predict_records
-
-    t0 = time.time()
-    out = Path(cfg.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    data = load_training_data(cfg)
-    random.seed(cfg.seed)
-    torch.manual_seed(cfg.seed)
-    if cfg.cpu_threads:
-        torch.set_num_threads(cfg.cpu_threads)
-
-    # dev is split as at inference time (plain); the training splitter starts from the
-    # same offsets, so Kiwi runs once per text, and may then be refined at gold spans
+def prepare_splitters(cfg: TrainConfig, data: PreparedData, log) -> Splitters:
     plain = KoreanWordSplitter(cfg.splitter)
     for recs in (data.train, data.dev, data.silver):
         load_pretokenized(plain, recs)
+    # Kiwi runs once per text; the training splitter copies the offsets
     plain.prepare(r.text for recs in (data.train, data.silver, data.dev) for r in recs)
-    trainsplit = plain.copy()
-    max_width = cfg.max_width or max_width_from_data(data.train + data.silver, plain, cfg.max_width_cap)
+    max_width = cfg.max_width or max_width_from_data(data.train + data.silver, plain,
+                                                     cfg.max_width_cap)
     log(f"splitter {cfg.splitter}; max_width {max_width}"
         + (" (from data)" if not cfg.max_width else ""))
+    return Splitters(plain, plain.copy(), max_width)
 
+
+def prepare_model(cfg: TrainConfig, sp: Splitters, out: Path, log):
+    """The GLiNER2 to train, its base path and the base's weight hash."""
     if cfg.encoder:
-        base_dir = ensure_base(cfg.encoder, out / "base", max_width=max_width,
+        base_dir = ensure_base(cfg.encoder, out / "base", max_width=sp.max_width,
                                splitter=cfg.splitter, seed=cfg.seed)
         base = str(base_dir.resolve())
     else:
         base = str(Path(cfg.base).resolve()) if Path(cfg.base).exists() else cfg.base
     base_sha = weights_hash(base)
-    model = load_gliner(base, max_width=max_width)
-    attach_splitter(model, trainsplit)
-    configure_sampling(model, cfg)
+    model = load_gliner(base, max_width=sp.max_width)
+    attach_splitter(model, sp.train)
+    configure_sampling(model, shuffle_types=cfg.shuffle_types,
+                       synthetic_label_prob=cfg.synthetic_label_prob)
+    if not cfg.use_lora and cfg.freeze_embeddings:
+        emb = model.encoder.get_input_embeddings()
+        emb.weight.requires_grad = False
+        if cfg.train_type_markers:
+            n = train_marker_rows_only(model)
+            log(f"token embeddings frozen except {n} prompt-marker rows")
+        else:
+            log(f"token embeddings frozen ({emb.weight.numel():,} weights)")
+    return model, base, base_sha
 
+
+def prepare_examples(cfg: TrainConfig, data: PreparedData, sp: Splitters, model, out: Path,
+                     log) -> tuple[list, list, list[AlignmentReport]]:
     rng = random.Random(cfg.seed)
-    gold_ex, gold_rep = build_examples(
-        data.train, descriptions=cfg.descriptions, splitter=trainsplit, max_width=max_width,
-        name="train gold", refine_at_gold=cfg.refine_at_gold, max_len=cfg.max_len,
-        processor=model.processor)
+    common = dict(descriptions=cfg.descriptions, max_width=sp.max_width, max_len=cfg.max_len)
+    gold_ex, gold_rep = build_examples(data.train, splitter=sp.train, name="train gold",
+                                       refine_at_gold=cfg.refine_at_gold,
+                                       processor=model.processor, **common)
     reports = [gold_rep]
     train_ex = weighted(gold_ex, cfg.data.gold_weight, rng)
     if data.silver:
-        silver_ex, silver_rep = build_examples(
-            data.silver, descriptions=cfg.descriptions, splitter=trainsplit, max_width=max_width,
-            name="train silver", refine_at_gold=cfg.refine_at_gold, max_len=cfg.max_len,
-            processor=model.processor)
+        silver_ex, silver_rep = build_examples(data.silver, splitter=sp.train,
+                                               name="train silver",
+                                               refine_at_gold=cfg.refine_at_gold,
+                                               processor=model.processor, **common)
         reports.append(silver_rep)
         train_ex += weighted(silver_ex, cfg.data.silver_weight, rng)
-    dev_ex, dev_rep = build_examples(
-        data.dev, descriptions=cfg.descriptions, splitter=plain, max_width=max_width,
-        name="dev", max_len=cfg.max_len, processor=None)
+    dev_ex, dev_rep = build_examples(data.dev, splitter=sp.plain, name="dev", processor=None,
+                                     **common)
     reports.append(dev_rep)
     for rep in reports:
         log(rep.summary())
         for ex in rep.examples[:3]:
             log(f"  {ex['problem']}: {ex['id']} {ex['type']} {ex['text']!r} ({ex['detail']})")
-    write_json(out / "alignment.json", {"splitter": cfg.splitter, "max_width": max_width,
+    write_json(out / "alignment.json", {"splitter": cfg.splitter, "max_width": sp.max_width,
                                         "reports": [r.to_dict() for r in reports],
                                         "label_map_counts": data.label_map_counts})
     if not train_ex or sum(rep.used for rep in reports[:-1]) == 0:
         raise InputError("training set is empty after filtering: no trainable entity left "
                          "(see alignment.json)", path=cfg.data.train)
+    return train_ex, dev_ex, reports
 
-    gconf = GTrainingConfig(
+
+def gliner_training_config(cfg: TrainConfig, out: Path, num_epochs: int):
+    from gliner2.training.trainer import TrainingConfig as GTrainingConfig
+
+    return GTrainingConfig(
         output_dir=str(out / "checkpoints"), experiment_name=out.name,
-        num_epochs=cfg.num_epochs, max_steps=cfg.max_steps, batch_size=cfg.batch_size,
+        num_epochs=num_epochs, max_steps=cfg.max_steps, batch_size=cfg.batch_size,
         eval_batch_size=cfg.eval_batch_size,
         gradient_accumulation_steps=cfg.gradient_accumulation_steps,
         encoder_lr=cfg.encoder_lr, task_lr=cfg.task_lr, weight_decay=cfg.weight_decay,
@@ -250,92 +226,154 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
         lora_target_modules=list(cfg.lora_target_modules), save_adapter_only=True,
         logging_steps=1, validate_data=True, **_precision_flags(cfg))
 
-    epoch_offset = 0
-    prev_state: dict = {}
-    if cfg.resume_from:
-        epoch_offset = _resume_epoch(cfg.resume_from)
-        if epoch_offset >= cfg.num_epochs:
-            raise ConfigError(f"resume_from is at epoch {epoch_offset}; num_epochs "
-                              f"{cfg.num_epochs} leaves nothing to train")
-        gconf.num_epochs = cfg.num_epochs - epoch_offset
-        state_path = Path(cfg.resume_from) / STATE_FILE
-        prev_state = json.loads(state_path.read_text()) if state_path.exists() else {}
-        if not cfg.use_lora:
-            load_full_weights(model, cfg.resume_from)
+
+@dataclass
+class ResumeState:
+    epoch_offset: int = 0
+    state: dict = field(default_factory=dict)
+
+
+def read_resume_state(cfg: TrainConfig, model) -> ResumeState:
+    """Where a resumed run starts; full weights are loaded here, adapter weights
+    once the trainer has wrapped the model (:func:`load_adapter_weights`)."""
+    if not cfg.resume_from:
+        return ResumeState()
+    offset = _resume_epoch(cfg.resume_from)
+    if offset >= cfg.num_epochs:
+        raise ConfigError(f"resume_from is at epoch {offset}; num_epochs "
+                          f"{cfg.num_epochs} leaves nothing to train")
+    state_path = Path(cfg.resume_from) / STATE_FILE
+    state = json.loads(state_path.read_text()) if state_path.exists() else {}
+    if not cfg.use_lora:
+        load_full_weights(model, cfg.resume_from)
+    return ResumeState(offset, state)
+
+
+def dev_metrics_fn(cfg: TrainConfig, data: PreparedData, sp: Splitters):
+    """Dev F1 for model selection, predicted with the plain splitter exactly as
+    at inference time."""
+    from kmner.training.predict import predict_records
+
+    precision = "bf16" if _cpu_bf16(cfg) else "fp32"
 
     def compute_metrics(m, _eval_dataset) -> dict[str, float]:
-        # dev is predicted with the plain splitter, exactly as at inference time
-        attach_splitter(m, plain)
+        attach_splitter(m, sp.plain)
         try:
             pred = predict_records(
-                LoadedModel(m, plain, {}), data.dev, types=cfg.descriptions,
+                LoadedModel(m, sp.plain, {}), data.dev, types=cfg.descriptions,
                 threshold=THRESHOLD_GRID[0] if cfg.tune_threshold else cfg.threshold,
                 thresholds={} if cfg.tune_threshold else cfg.thresholds,
-                batch_size=cfg.eval_batch_size)
+                batch_size=cfg.eval_batch_size, precision=precision)
         finally:
-            attach_splitter(m, trainsplit)
-        return _score_best_threshold(data.dev, pred) if cfg.tune_threshold else _score(data.dev, pred)
+            attach_splitter(m, sp.train)
+        return (_score_best_threshold(data.dev, pred) if cfg.tune_threshold
+                else _score(data.dev, pred))
 
-    if cfg.freeze_embeddings and not cfg.use_lora:
-        emb = model.encoder.get_input_embeddings()
-        emb.weight.requires_grad = False
-        log(f"token embeddings frozen ({emb.weight.numel():,} weights)")
-    Trainer = _make_trainer_class()
-    trainer = Trainer(model=model, config=gconf, compute_metrics=compute_metrics)
-    trainer.history = list(prev_state.get("history", []))
-    trainer.epoch_offset = epoch_offset
+    return compute_metrics
+
+
+def make_trainer(cfg: TrainConfig, model, out: Path, data: PreparedData, sp: Splitters,
+                 resume: ResumeState, log):
+    Trainer = make_trainer_class()
+    gconf = gliner_training_config(cfg, out, cfg.num_epochs - resume.epoch_offset)
+    trainer = Trainer(model=model, config=gconf,
+                      compute_metrics=dev_metrics_fn(cfg, data, sp))
+    trainer.kmner = TrainerOptions(
+        cpu_bf16=_cpu_bf16(cfg), group_by_length=cfg.group_by_length, type_lr=cfg.type_lr,
+        max_failed_samples=cfg.max_failed_samples, epoch_offset=resume.epoch_offset,
+        history=list(resume.state.get("history", [])))
     if cfg.resume_from:
         if cfg.use_lora:
             load_adapter_weights(trainer.model, cfg.resume_from)
-        if "best_metric" in prev_state:
-            trainer.best_metric = prev_state["best_metric"]
-        log(f"resumed from {cfg.resume_from} at epoch {epoch_offset}")
-    if not progress:
-        import logging
+        if "best_metric" in resume.state:
+            trainer.best_metric = resume.state["best_metric"]
+        log(f"resumed from {cfg.resume_from} at epoch {resume.epoch_offset}")
+    return trainer
 
-        logging.getLogger("gliner2").setLevel(logging.WARNING)
-    summary = trainer.train(train_data=train_ex, eval_data=dev_ex if data.dev else None)
 
+def selected_checkpoint(cfg: TrainConfig, out: Path, history: list[dict]) -> tuple[Path, dict]:
+    """The checkpoint that ships and the dev evaluation that belongs to it: the
+    best epoch with ``save_best``, else the last one."""
     ck = out / "checkpoints"
-    src = ck / "best" if cfg.save_best and (ck / "best").exists() else ck / "final"
+    if cfg.save_best and (ck / "best").exists():
+        src = ck / "best"
+        chosen = max(history, key=lambda h: h.get("eval_f1", 0.0), default={})
+    else:
+        src = ck / "final"
+        chosen = history[-1] if history else {}
+    return src, chosen
+
+
+def finalise(cfg: TrainConfig, out: Path, trainer, summary: dict, sp: Splitters, base: str,
+             base_sha: str, n_train: int, t0: float, log) -> tuple[Path, float, dict]:
+    """Copy the selected checkpoint to ``model/`` or ``adapter/`` and write its
+    metadata, ``metrics.json`` and ``run.yaml``."""
+    history = trainer.kmner.history
+    src, chosen = selected_checkpoint(cfg, out, history)
     model_dir = out / ("adapter" if cfg.use_lora else "model")
     if model_dir.exists():
         shutil.rmtree(model_dir)
     shutil.copytree(src, model_dir)
-    best_f1 = max((h.get("eval_f1", 0.0) for h in trainer.history), default=0.0)
+    dev_f1 = float(chosen.get("eval_f1", 0.0))
     threshold = cfg.threshold
-    if cfg.tune_threshold and trainer.history and best_f1 > 0:
-        best_epoch = max(trainer.history, key=lambda h: h.get("eval_f1", 0.0))
-        threshold = best_epoch.get("eval_threshold", cfg.threshold)
-    meta = {"kind": "adapter" if cfg.use_lora else "full", "splitter": splitter_spec(plain),
+    if cfg.tune_threshold and dev_f1 > 0:
+        threshold = chosen.get("eval_threshold", cfg.threshold)
+    meta = {"kind": "adapter" if cfg.use_lora else "full", "splitter": splitter_spec(sp.plain),
             "types": sorted(cfg.descriptions), "descriptions": dict(cfg.descriptions),
             "threshold": threshold, "thresholds": dict(cfg.thresholds),
-            "label_map": LabelMap.parse(cfg.data.label_map).mapping, "max_width": max_width,
-            "best_dev_f1": best_f1, "selected": src.name}
+            "label_map": LabelMap.parse(cfg.data.label_map).mapping, "max_width": sp.max_width,
+            "best_dev_f1": dev_f1, "selected": src.name}
     if cfg.use_lora:
         meta.update(base=base, base_sha256=base_sha)
     else:
         meta.update(base_of_finetune=base, weights_sha256=weights_hash(model_dir))
     write_meta(model_dir, meta)
     if cfg.use_lora and cfg.save_merged:
-        from kmner.training.model import load_model, merge_adapter, save_full
-
         save_full(merge_adapter(load_model(str(model_dir), device="cpu")), out / "merged")
     seconds = time.time() - t0
-    metrics = {"best_dev_f1": best_f1, "selected_checkpoint": src.name, "threshold": threshold,
-               "eval_history": trainer.history,
+    metrics = {"best_dev_f1": dev_f1, "selected_checkpoint": src.name, "threshold": threshold,
+               "eval_history": history,
                "train_history": list(summary.get("train_metrics_history", []))[-200:],
                "total_steps": summary.get("total_steps"), "epochs_run": summary.get("total_epochs"),
-               "epoch_offset": epoch_offset, "train_examples": len(train_ex),
+               "epoch_offset": trainer.kmner.epoch_offset, "train_examples": n_train,
+               "failed_samples": trainer.failed_samples,
                "samples_per_second": summary.get("samples_per_second"), "seconds": seconds}
     write_json(out / "metrics.json", metrics)
-    write_meta(out, {"kind": "run", "model": model_dir.name, "best_dev_f1": best_f1})
+    write_meta(out, {"kind": "run", "model": model_dir.name, "best_dev_f1": dev_f1})
     write_run_info(out, command="kmner train", config=cfg, seed=cfg.seed,
-                   extra={"base": base, "base_sha256": base_sha, "max_width": max_width})
-    log(f"best dev F1 {best_f1:.4f} ({src.name}, threshold {threshold}); model in {model_dir}; "
+                   extra={"base": base, "base_sha256": base_sha, "max_width": sp.max_width})
+    log(f"dev F1 {dev_f1:.4f} ({src.name}, threshold {threshold}); model in {model_dir}; "
         f"{seconds:.0f}s")
-    return TrainResult(out, model_dir, best_f1, int(summary.get("total_epochs") or 0), seconds,
-                       len(train_ex), reports, trainer.history)
+    return model_dir, dev_f1, metrics
+
+
+def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> TrainResult:
+    """Train GLiNER2 as ``cfg`` says: data, splitters, model, examples, trainer,
+    then the selected checkpoint with its metadata."""
+    import torch
+
+    t0 = time.time()
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data = load_training_data(cfg)
+    random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    if cfg.cpu_threads:
+        torch.set_num_threads(cfg.cpu_threads)
+    sp = prepare_splitters(cfg, data, log)
+    model, base, base_sha = prepare_model(cfg, sp, out, log)
+    train_ex, dev_ex, reports = prepare_examples(cfg, data, sp, model, out, log)
+    resume = read_resume_state(cfg, model)
+    trainer = make_trainer(cfg, model, out, data, sp, resume, log)
+    if not progress:
+        import logging
+
+        logging.getLogger("gliner2").setLevel(logging.WARNING)
+    summary = trainer.train(train_data=train_ex, eval_data=dev_ex if data.dev else None)
+    model_dir, dev_f1, _ = finalise(cfg, out, trainer, summary, sp, base, base_sha,
+                                    len(train_ex), t0, log)
+    return TrainResult(out, model_dir, dev_f1, int(summary.get("total_epochs") or 0),
+                       time.time() - t0, len(train_ex), reports, trainer.kmner.history)
 
 
 def load_adapter_weights(peft_model, checkpoint: str) -> int:

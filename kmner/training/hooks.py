@@ -1,0 +1,279 @@
+"""Every place where kmner reaches into GLiNER2 2.1.0 beyond its public API.
+
+GLiNER2's trainer has no extension points for what kmner needs, so a subclass
+overrides five private methods, and the prompt sampling is set on the
+processor's ``sampling_config``. All of it lives here, and
+:data:`PRIVATE_API` lists what is relied on, so a test
+(``tests/test_training_hooks.py``) fails the moment a GLiNER2 release renames
+or reshapes any of it:
+
+- ``ExtractorTrainer._backward_one(batch, step, use_amp, amp_dtype, *, is_last_micro)``:
+  bf16 autocast on CPU (GLiNER2 turns mixed precision off on CPU), and counting
+  samples whose loss GLiNER2's span model swallowed ("Error processing sample
+  i": it prints the exception and trains on a zero loss);
+- ``ExtractorTrainer._create_dataloader``: length-grouped batches
+  (:class:`LengthBatches`) for the span architecture too (GLiNER2 groups only
+  the boundary architecture), so a batch pads to similar lengths;
+- ``ExtractorTrainer._create_optimizer``: a learning-rate group for the type
+  side (the ``[E]`` marker rows and ``count_embed``, which turns the marker
+  outputs into type queries) besides GLiNER2's encoder and task groups;
+- ``ExtractorTrainer._log_metrics`` and ``_save_checkpoint``: dev F1 on the
+  progress bar, epoch numbers after a resume, and a state file per checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from dataclasses import dataclass, field, replace
+
+from kmner.core.errors import InputError
+from kmner.core.jsonl import write_json
+
+PINNED_GLINER2 = "2.1.0"
+STATE_FILE = "kmner_state.json"
+
+# (module, attribute, parameter names or None): what this module relies on.
+PRIVATE_API: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
+    ("gliner2.training.trainer", "ExtractorTrainer._backward_one",
+     ("self", "batch", "step", "use_amp", "amp_dtype", "is_last_micro")),
+    ("gliner2.training.trainer", "ExtractorTrainer._create_dataloader",
+     ("self", "dataset", "batch_size", "shuffle", "is_training")),
+    ("gliner2.training.trainer", "ExtractorTrainer._create_optimizer", ("self",)),
+    ("gliner2.training.trainer", "ExtractorTrainer._log_metrics", ("self", "metrics", "prefix")),
+    ("gliner2.training.trainer", "ExtractorTrainer._save_checkpoint", ("self", "name")),
+    ("gliner2.processor", "SchemaTransformer.SPECIAL_TOKENS", None),
+    ("gliner2.processor", "SamplingConfig", None),
+)
+
+_SAMPLE_ERROR = re.compile(r"Error processing sample (\d+): (.*)")
+
+
+class SampleErrors(RuntimeError):
+    """GLiNER2 swallowed exceptions for some training samples."""
+
+
+def check_private_api() -> list[str]:
+    """What of :data:`PRIVATE_API` the installed gliner2 lacks or has reshaped."""
+    import importlib
+    import inspect
+
+    problems = []
+    for module_name, dotted, params in PRIVATE_API:
+        obj = importlib.import_module(module_name)
+        try:
+            for part in dotted.split("."):
+                obj = getattr(obj, part)
+        except AttributeError:
+            problems.append(f"{module_name}.{dotted} is missing")
+            continue
+        if params is not None:
+            have = tuple(inspect.signature(obj).parameters)
+            if have != params:
+                problems.append(f"{module_name}.{dotted}{have} != {params}")
+    return problems
+
+
+def marker_token_ids(model) -> list[int]:
+    """Token ids of GLiNER2's prompt markers ([E], [P], [SEP_TEXT], ...): the rows
+    GLiNER2 adds to the encoder's embedding matrix."""
+    proc = model.processor
+    return sorted(set(proc.tokenizer.convert_tokens_to_ids(list(proc.SPECIAL_TOKENS))))
+
+
+def train_marker_rows_only(model) -> int:
+    """Let the marker rows of a frozen embedding matrix train: the matrix takes
+    gradients, and a hook zeroes every row but the markers'. (A type's query is
+    the encoder output at its ``[E]`` marker; frozen at their initial values
+    the markers start every type from the same vector.) Returns the row count."""
+    import torch
+
+    emb = model.encoder.get_input_embeddings()
+    rows = torch.tensor(marker_token_ids(model), dtype=torch.long)
+    keep = torch.zeros(emb.weight.shape[0], 1, dtype=emb.weight.dtype)
+    keep[rows] = 1.0
+    emb.weight.requires_grad = True
+    emb.weight.register_hook(lambda grad: grad * keep.to(grad.device, grad.dtype))
+    emb.weight._kmner_marker_rows_only = True
+    return len(rows)
+
+
+def configure_sampling(model, *, shuffle_types: bool, synthetic_label_prob: float) -> None:
+    """Prompt sampling for training: types in a fresh order for every example
+    (so a type is known by its name, never by its slot), and the share of
+    prompts whose types are renamed "entity 1..n" (described only)."""
+    model.processor.sampling_config = replace(
+        model.processor.sampling_config, shuffle_entities=bool(shuffle_types),
+        synthetic_entity_label_prob=float(synthetic_label_prob))
+
+
+@dataclass
+class TrainerOptions:
+    """What kmner's trainer subclass adds to GLiNER2's ``TrainingConfig``."""
+
+    cpu_bf16: bool = False
+    group_by_length: bool = True
+    type_lr: float | None = None
+    max_failed_samples: int = 0
+    epoch_offset: int = 0
+    history: list[dict] = field(default_factory=list)
+
+
+class LengthBatches:
+    """Batches of similar length: shuffle, sort within windows of ``window``
+    batches, cut, shuffle the batches. Every example is in exactly one batch per
+    epoch (the last batch of a window may be smaller; none is dropped), and the
+    order is a function of ``seed`` and the epoch (``set_epoch``)."""
+
+    def __init__(self, lengths, batch_size: int, *, window: int = 16, seed: int = 0):
+        self.lengths = list(lengths)
+        self.batch_size = int(batch_size)
+        self.window = int(window)
+        self.seed = int(seed)
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def batches(self) -> list[list[int]]:
+        import random
+
+        rng = random.Random(self.seed * 1_000_003 + self.epoch)
+        order = list(range(len(self.lengths)))
+        rng.shuffle(order)
+        span = self.batch_size * self.window
+        out = []
+        for start in range(0, len(order), span):
+            group = sorted(order[start:start + span], key=self.lengths.__getitem__)
+            out += [group[i:i + self.batch_size] for i in range(0, len(group), self.batch_size)]
+        rng.shuffle(out)
+        return out
+
+    def __iter__(self):
+        self.epoch += 1  # GLiNER2 calls set_epoch only on a loader's sampler
+        return iter(self.batches())
+
+    def __len__(self) -> int:
+        return -(-len(self.lengths) // self.batch_size)
+
+
+def _type_side(name: str) -> bool:
+    return name.startswith("count_embed.") or ".count_embed." in name
+
+
+def make_trainer_class():
+    from gliner2.training.trainer import ExtractorTrainer
+
+    class KmnerTrainer(ExtractorTrainer):
+        """GLiNER2's trainer with kmner's options (see the module docstring)."""
+
+        kmner: TrainerOptions = TrainerOptions()
+        last_f1: float | None = None
+        failed_samples: int = 0
+        first_sample_error: str = ""
+
+        def _backward_one(self, batch, step, use_amp, amp_dtype, *, is_last_micro=True):
+            import torch
+
+            if self.kmner.cpu_bf16 and self.device.type == "cpu":
+                use_amp, amp_dtype = True, torch.bfloat16
+            captured = io.StringIO()
+            with contextlib.redirect_stdout(captured):
+                loss = super()._backward_one(batch, step, use_amp, amp_dtype,
+                                             is_last_micro=is_last_micro)
+            self._count_sample_errors(captured.getvalue(), batch)
+            return loss
+
+        def _count_sample_errors(self, printed: str, batch) -> None:
+            errors = _SAMPLE_ERROR.findall(printed)
+            outputs = self._last_train_outputs or {}
+            valid = outputs.get("batch_size", len(batch))
+            failed = max(len(errors), len(batch) - int(valid)) if len(batch) else 0
+            other = "\n".join(line for line in printed.splitlines()
+                              if not _SAMPLE_ERROR.match(line))
+            if other:
+                print(other)
+            if not failed:
+                return
+            self.failed_samples += failed
+            if not self.first_sample_error and errors:
+                self.first_sample_error = errors[0][1]
+            if self.failed_samples > self.kmner.max_failed_samples:
+                raise SampleErrors(
+                    f"{self.failed_samples} training samples failed inside GLiNER2's forward "
+                    f"pass (it trains on a zero loss for them) by step {self.global_step}; "
+                    f"first error: {self.first_sample_error or 'not printed'}; "
+                    f"fix the data or raise max_failed_samples "
+                    f"({self.kmner.max_failed_samples})")
+
+        def _create_dataloader(self, dataset, batch_size, shuffle=True, is_training=True):
+            from torch.utils.data import DataLoader
+
+            loader = super()._create_dataloader(dataset, batch_size, shuffle, is_training)
+            if not (is_training and shuffle and self.kmner.group_by_length
+                    and loader.sampler.__class__.__name__ == "RandomSampler"):
+                return loader
+            batches = LengthBatches(dataset.lengths, loader.batch_size, seed=self.config.seed)
+            return DataLoader(dataset, batch_sampler=batches, num_workers=loader.num_workers,
+                              collate_fn=loader.collate_fn)
+
+        def _create_optimizer(self):
+            from torch.optim import AdamW
+
+            if self.config.use_lora or self.kmner.type_lr is None:
+                return super()._create_optimizer()
+            cfg = self.config
+            groups = {"encoder": [], "task": [], "type": [], "markers": []}
+            for name, p in self.model.named_parameters():
+                if not p.requires_grad:
+                    continue
+                if getattr(p, "_kmner_marker_rows_only", False):
+                    groups["markers"].append(p)
+                elif _type_side(name):
+                    groups["type"].append(p)
+                else:
+                    groups["encoder" if "encoder" in name else "task"].append(p)
+            lrs = {"encoder": cfg.encoder_lr, "task": cfg.task_lr, "type": self.kmner.type_lr,
+                   "markers": self.kmner.type_lr}
+            # weight decay would shrink the frozen rows of the marker-only matrix
+            return AdamW([{"params": ps, "lr": lrs[g],
+                           "weight_decay": 0.0 if g == "markers" else cfg.weight_decay}
+                          for g, ps in groups.items() if ps],
+                         betas=(cfg.adam_beta1, cfg.adam_beta2), eps=cfg.adam_epsilon,
+                         foreach=True)
+
+        def _log_metrics(self, metrics, prefix=""):
+            super()._log_metrics(metrics, prefix)
+            if isinstance(metrics, dict) and "eval_f1" in metrics:
+                self.last_f1 = metrics["eval_f1"]
+                self.kmner.history.append(
+                    {"epoch": self.epoch + 1 + self.kmner.epoch_offset, "step": self.global_step,
+                     **{k: v for k, v in metrics.items()
+                        if isinstance(v, (int, float)) and k not in ("epoch", "step")}})
+            if self.progress_bar is not None and self.last_f1 is not None:
+                base = self.progress_bar.postfix or ""
+                if "dev_f1" not in base:
+                    self.progress_bar.set_postfix_str(
+                        (base + ", " if base else "") + f"dev_f1={self.last_f1:.3f}", refresh=False)
+
+        def _save_checkpoint(self, name):
+            m = re.fullmatch(r"checkpoint-epoch-(\d+)", name)
+            if m:
+                name = f"checkpoint-epoch-{int(m.group(1)) + self.kmner.epoch_offset}"
+            super()._save_checkpoint(name)
+            state = {"epoch": self.epoch + 1 + self.kmner.epoch_offset,
+                     "global_step": self.global_step, "best_metric": self.best_metric,
+                     "history": self.kmner.history}
+            write_json(self.output_dir / name / STATE_FILE, state)
+
+    return KmnerTrainer
+
+
+def check_gliner2_version() -> None:
+    from importlib.metadata import version
+
+    have = version("gliner2")
+    if have != PINNED_GLINER2:
+        raise InputError(f"gliner2 {have} is installed; kmner's training hooks are written "
+                         f"for {PINNED_GLINER2}; pip install gliner2=={PINNED_GLINER2}")
