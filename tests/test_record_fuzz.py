@@ -6,7 +6,6 @@ Label Studio export of any shape is a clean InputError or imports."""
 from __future__ import annotations
 
 import json
-import math
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,6 +14,7 @@ from kmner.core.errors import InputError, KmnerError
 from kmner.core.jsonl import RejectLog, read_records
 from kmner.core.records import Record
 from kmner.labelstudio.gold import import_export, parse_export
+from kmner.labelstudio.policies import ImportPolicy
 
 FUZZ = settings(max_examples=300, deadline=2000,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -75,10 +75,6 @@ def test_reader_gives_checked_records_or_located_errors(tmp_path, body):
     assert all(item["reason"] and item["line"] for item in rejects.items)
 
 
-def _no_nan(value) -> bool:
-    return not (isinstance(value, float) and not math.isfinite(value))
-
-
 region = st.fixed_dictionaries(
     {"type": st.sampled_from(["labels", "choices"]), "value": st.one_of(
         st.fixed_dictionaries({"start": st.integers(-1, 12), "end": st.integers(-1, 12),
@@ -95,19 +91,27 @@ task = st.fixed_dictionaries(
             {}, optional={"result": st.one_of(st.lists(st.one_of(region, json_values),
                                                        max_size=3), json_values),
                           "was_cancelled": json_values, "lead_time": json_values,
-                          "id": json_values, "completed_by": json_values}), max_size=2),
+                          "id": json_values, "completed_by": json_values,
+                          "prediction": st.one_of(st.fixed_dictionaries(
+                              {"result": st.one_of(st.lists(region, max_size=2),
+                                                   json_values)}), json_values)}),
+            max_size=2),
             json_values),
-        "predictions": json_values})
+        "predictions": st.one_of(st.lists(st.one_of(st.integers(), st.fixed_dictionaries(
+            {"result": st.one_of(st.lists(region, max_size=2), json_values)})), max_size=2),
+            json_values)})
 
 
 @FUZZ
 @given(tasks=st.one_of(st.lists(task, max_size=3), json_values))
 def test_label_studio_export_of_any_shape(tasks):
     raw = json.dumps(tasks, ensure_ascii=False)
-    try:
-        parsed = parse_export(raw.encode("utf-8", "surrogatepass"), source="fuzz.json")
-        records, summary = import_export(parsed, source="fuzz.json")
-    except (KmnerError, UnicodeDecodeError):
-        return
-    for rec in records:
-        _check_record(rec)
+    for how in ("latest", "majority"):
+        try:
+            parsed = parse_export(raw.encode("utf-8", "surrogatepass"), source="fuzz.json")
+            records, _ = import_export(parsed, source="fuzz.json",
+                                       policy=ImportPolicy(annotations=how))
+        except (KmnerError, UnicodeDecodeError):
+            continue
+        for rec in records:
+            _check_record(rec)

@@ -332,11 +332,12 @@ def _prediction_regions(task: Mapping[str, Any]) -> dict[str, tuple]:
     sources += [a["prediction"] for a in task.get("annotations") or []
                 if isinstance(a.get("prediction"), dict)]
     for pred in sources:
-        for item in pred.get("result") or []:
+        result = pred.get("result")
+        for item in result if isinstance(result, list) else []:
             value = item.get("value") if isinstance(item, dict) else None
-            if isinstance(value, dict) and item.get("id"):
-                out[item["id"]] = (value.get("start"), value.get("end"),
-                                   tuple(value.get("labels") or ()))
+            labels = value.get("labels") if isinstance(value, dict) else None
+            if isinstance(labels, list) and isinstance(item.get("id"), str) and item["id"]:
+                out[item["id"]] = (value.get("start"), value.get("end"), tuple(labels))
     return out
 
 

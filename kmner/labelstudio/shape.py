@@ -27,11 +27,14 @@ def check_task_shape(task: dict[str, Any], i: int, source: str) -> None:
         items = task.get(key)
         if items is None:
             continue
-        if not isinstance(items, list) or not all(isinstance(a, dict) for a in items):
+        # Label Studio's JSON export lists prediction ids; kmner's task files objects
+        allowed = (dict,) if key == "annotations" else (dict, int, str)
+        if not isinstance(items, list) or not all(isinstance(a, allowed) for a in items):
             raise InputError(f"{where}: '{key}' must be a list of objects, got "
                              f"{type(items).__name__}; is this a Label Studio JSON export?",
                              path=source)
         for a in items:
-            if a.get("result") is not None and not isinstance(a["result"], list):
+            if isinstance(a, dict) and a.get("result") is not None \
+                    and not isinstance(a["result"], list):
                 raise InputError(f"{where}: a 'result' in '{key}' must be a list",
                                  path=source)
