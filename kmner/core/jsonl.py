@@ -31,9 +31,10 @@ OnError = Literal["raise", "reject"]
 def _check_file(p: Path) -> bool:
     """Raise for a missing path, a directory or a binary file; return whether gzip."""
     if not p.exists():
-        raise InputError("file not found", path=str(p))
+        raise InputError("file not found; check the path", path=str(p))
     if p.is_dir():
-        raise InputError("is a directory, expected a file", path=str(p))
+        raise InputError("is a directory, expected a file; give the file inside it",
+                         path=str(p))
     if not p.is_file():
         raise InputError("is not a regular file (a pipe, socket or device?), which could "
                          "block or never end; give a file", path=str(p))
@@ -42,7 +43,8 @@ def _check_file(p: Path) -> bool:
     gzipped = head[:2] == b"\x1f\x8b"
     # a stray NUL is a bad line (located, rejectable); many of them, a binary file
     if not gzipped and head.count(b"\x00") * 20 > len(head):
-        raise InputError("looks like a binary file (NUL bytes), expected UTF-8 text",
+        raise InputError("looks like a binary file (NUL bytes), expected UTF-8 text; give "
+                         "the text or JSONL file",
                          path=str(p))
     return gzipped
 
@@ -262,7 +264,8 @@ def read_records(path: str | os.PathLike, *, on_error: OnError = "raise",
                                allow_overlaps=allow_overlaps, allow_duplicates=allow_duplicates)
         except InputError as err:
             if on_error == "raise":
-                raise
+                raise InputError(f"{err.reason}; fix or remove this line", path=err.path,
+                                 line=err.line, record_id=err.record_id) from None
             bad(lineno, err, line)
             continue
         yield rec
