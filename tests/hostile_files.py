@@ -109,6 +109,8 @@ def write_corpus(d: Path) -> dict[str, Path]:
     put("binary.jsonl", b"\x00\x01\x02PK\x03\x04" * 20)
     put("broken.jsonl.gz", b"\x1f\x8b\x08\x00" + b"\x00" * 20)
     put("labelmap_list_values.yaml", "Disease: [1]\n")
+    put("answers_bad_id.jsonl", '{"id": [1], "prediction": "{}"}\n')
+    put("answers_nan.jsonl", '{"id": "s1", "prediction": "{}", "score": NaN}\n')
     put("terms.tsv", "term\ttype\n당뇨병\tDisease\n메트포르민\tTreatment\n")
     put("terms_header_only.tsv", "term\ttype\n")
     put("terms_miscased.tsv", "term\ttype\n당뇨병\tdisease\n")

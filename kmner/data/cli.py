@@ -5,11 +5,29 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, get_args
 
 import typer
 
 from kmner.core.errors import finite
+from kmner.data.formats.gliner2 import MentionForm
+from kmner.data.instruct import Style
+from kmner.data.mentions import Ambiguous
+from kmner.data.report import OnError
+from kmner.data.tags import Scheme
+from kmner.data.tokens import Tokenizer, Unaligned
+
+# Options with a fixed set of values, checked before any work (a usage error, exit 2).
+_CHOICES = {"on_error": OnError, "scheme": Scheme, "ambiguous": Ambiguous, "style": Style,
+            "tokenizer": Tokenizer, "unaligned": Unaligned, "mentions": MentionForm}
+
+
+def _check_choices(**values: Any) -> None:
+    for name, value in values.items():
+        valid = get_args(_CHOICES[name])
+        if value is not None and value not in valid:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(valid)}",
+                                     param_hint="--" + name.replace("_", "-"))
 
 app = typer.Typer(help="Read, write, split and describe NER data sets.", no_args_is_help=True)
 
@@ -115,6 +133,8 @@ def convert_cmd(
     from kmner.data import formats
     from kmner.data.report import Report
 
+    _check_choices(on_error=on_error, scheme=scheme, ambiguous=ambiguous, style=style,
+                   tokenizer=tokenizer, unaligned=unaligned, mentions=mentions)
     fmt_in = from_ or formats.guess_format(src)
     fmt_out = to or formats.guess_format(dst, for_writing=True)
     given = {"repair": repair, "respace": respace, "scheme": scheme, "tag_column": tag_column,
@@ -247,6 +267,7 @@ def export_instruct_cmd(
 
     from kmner.core.paths import check_outputs
 
+    _check_choices(style=style)
     check_outputs(inputs=[src, few_shot_from], files=[out])
     report = Report()
     (records,) = _read_many([src], from_, report, {})
@@ -282,7 +303,7 @@ def score_instruct_cmd(
 ) -> None:
     """Score an LLM's JSON answers strictly against gold, locating mentions in the text."""
     from kmner.core.errors import InputError
-    from kmner.core.jsonl import iter_lines, write_json
+    from kmner.core.jsonl import iter_lines, loads_strict, write_json
     from kmner.data.instruct import answer_of, default_types, score_answers
     from kmner.data.report import Report
 
@@ -293,14 +314,16 @@ def score_instruct_cmd(
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = loads_strict(line)
         except json.JSONDecodeError as exc:
-            raise InputError(f"malformed JSON: {exc.msg}", path=str(predictions),
-                             line=lineno) from None
+            raise InputError(f"malformed JSON: {exc.msg}; fix or remove this line",
+                             path=str(predictions), line=lineno) from None
+        except ValueError as exc:
+            raise InputError(str(exc), path=str(predictions), line=lineno) from None
         answer = answer_of(obj) if isinstance(obj, dict) else None
-        if answer is None or "id" not in obj:
-            raise InputError("expected an id and the model's answer", path=str(predictions),
-                             line=lineno)
+        if answer is None or not isinstance(obj.get("id"), (str, int)):
+            raise InputError("expected an id (a string or an integer) and the model's answer",
+                             path=str(predictions), line=lineno)
         answers[obj["id"]] = answer
     type_list = _types(types) or default_types(gold_records)
     result = score_answers(gold_records, answers, types=type_list, report=report)

@@ -296,8 +296,14 @@ def diff_cmd(
     from kmner.core.jsonl import write_json
     from kmner.labelstudio.diff import diff_records, format_report
 
+    from kmner.core.errors import InputError
+
     _check_outputs(inputs=[silver, gold], files=[output])
-    report = diff_records(_load_silver(silver), _load_silver(gold), n_resamples=n_resamples,
+    gold_records = _load_silver(gold)
+    if not gold_records:
+        raise InputError("gold file has no records, so there is nothing to compare; give "
+                         "the gold JSONL from `kmner ls pull` or `ls import`", path=str(gold))
+    report = diff_records(_load_silver(silver), gold_records, n_resamples=n_resamples,
                           seed=seed)
     typer.echo(format_report(report, top=top))
     if output is not None:

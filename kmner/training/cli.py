@@ -35,14 +35,21 @@ def _looks_local(ref: str) -> bool:
     return ref.startswith(("/", ".", "~")) or ref.count("/") > 1 or "\\" in ref
 
 
+def check_model_ref(where: str, ref: str) -> None:
+    """A model reference that can only be a local path must exist."""
+    from kmner.core.errors import ConfigError
+
+    if ref and _looks_local(ref) and not Path(ref).expanduser().exists():
+        raise ConfigError(f"{where}: {ref!r} does not exist; give a local model folder "
+                          "(e.g. from `kmner model fetch`) or a hub id ORG/NAME")
+
+
 def check_train_paths(cfg, where: str) -> None:
     """Before any work: data files exist and a local base/encoder path exists."""
     from kmner.core.errors import ConfigError
 
     for key, ref in (("base", cfg.base), ("encoder", cfg.encoder)):
-        if ref and _looks_local(ref) and not Path(ref).expanduser().exists():
-            raise ConfigError(f"{where}: {key}: {ref!r} does not exist; give a local model "
-                              "folder (e.g. from `kmner model fetch`) or a hub id ORG/NAME")
+        check_model_ref(f"{where}: {key}", ref)
     for key in ("train", "dev", "silver"):
         ref = getattr(cfg.data, key)
         if ref and not Path(ref).is_file():
@@ -75,6 +82,9 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
     from kmner.training.splitter import load_pretokenized
 
     check_outputs(inputs=[input, model], files=[output])
+    check_model_ref("model", model)
+    if base:
+        check_model_ref("--base", base)
     thr = _parse_thresholds(thresholds)
     loaded = load_model(model, base=base, device=device, splitter=splitter,
                         allow_kiwi=False if no_kiwi else None)
