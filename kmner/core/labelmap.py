@@ -39,6 +39,9 @@ class LabelMap:
                 raise ConfigError(f"label map: {bad[0][0]!r} maps to {bad[0][1]!r}; each type "
                                   "maps to a type name, or to nothing (empty) to drop it")
             return cls({str(k): (v or None) for k, v in spec.items()})
+        if not isinstance(spec, str):
+            raise ConfigError(f"label map: expected a preset, 'A=B,C=', a file or a mapping, "
+                              f"got {spec!r}")
         if spec in PRESETS:
             return cls(dict(PRESETS[spec]))
         path = Path(spec)
