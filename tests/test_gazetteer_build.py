@@ -103,7 +103,7 @@ def test_config_errors(sources):
     with pytest.raises(ConfigError, match="unknown key 'typo'"):
         load_gazetteer_config(bad)
     bad.write_text("conflicts: guess\nsources: [{path: kcd.csv}]\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="conflicts must be one of"):
+    with pytest.raises(ConfigError, match="conflicts: expected one of 'priority', 'drop'"):
         load_gazetteer_config(bad)
     bad.write_text("sources: [{path: nope.csv, type: Disease}]\n", encoding="utf-8")
     with pytest.raises(InputError, match="source file not found"):

@@ -10,17 +10,20 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import math
 import os
+import re
 import tempfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal, TextIO
+from typing import Any, Callable, Iterable, Iterator, Literal, TextIO
 
 import orjson
 
 from kmner.core.errors import InputError
-from kmner.core.records import Record, entity_problems
+from kmner.core.records import Record, check_unicode, entity_problems
 
 OnError = Literal["raise", "reject"]
 
@@ -28,14 +31,20 @@ OnError = Literal["raise", "reject"]
 def _check_file(p: Path) -> bool:
     """Raise for a missing path, a directory or a binary file; return whether gzip."""
     if not p.exists():
-        raise InputError("file not found", path=str(p))
+        raise InputError("file not found; check the path", path=str(p))
     if p.is_dir():
-        raise InputError("is a directory, expected a file", path=str(p))
+        raise InputError("is a directory, expected a file; give the file inside it",
+                         path=str(p))
+    if not p.is_file():
+        raise InputError("is not a regular file (a pipe, socket or device?), which could "
+                         "block or never end; give a file", path=str(p))
     with open(p, "rb") as fh:
         head = fh.read(4096)
     gzipped = head[:2] == b"\x1f\x8b"
-    if not gzipped and b"\x00" in head:
-        raise InputError("looks like a binary file (NUL bytes), expected UTF-8 text",
+    # a stray NUL is a bad line (located, rejectable); many of them, a binary file
+    if not gzipped and head.count(b"\x00") * 20 > len(head):
+        raise InputError("looks like a binary file (NUL bytes), expected UTF-8 text; give "
+                         "the text or JSONL file",
                          path=str(p))
     return gzipped
 
@@ -48,36 +57,67 @@ def _decodes(raw: bytes, encoding: str) -> bool:
     return True
 
 
-def iter_lines(path: str | os.PathLike, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
+def _raw_lines(fh) -> Iterator[bytes]:
+    """Lines of a binary handle without their endings; LF, CRLF and a lone CR
+    (old Mac files) all end a line, as in Python's universal newlines."""
+    for raw in fh:
+        raw = raw.rstrip(b"\n")
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        if b"\r" in raw:
+            yield from raw.split(b"\r")
+        else:
+            yield raw
+
+
+def _decode_line(raw: bytes, codec: str, utf8: bool) -> str:
+    """One line as text, or InputError (without a location) saying why not."""
+    if b"\x00" in raw:
+        raise InputError("contains NUL bytes; is this a binary file?")
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        hint = ""
+        if utf8 and _decodes(raw, "cp949"):
+            hint = ("; this line is valid cp949 (EUC-KR): read the file with --encoding "
+                    "cp949 where the command offers it, or convert it with iconv -f cp949 "
+                    "-t utf-8")
+        raise InputError(f"not valid {codec} ({exc.reason} at byte {exc.start} of the "
+                         f"line){hint}") from None
+
+
+BadLine = Callable[[int, InputError, str], None]
+
+
+def iter_lines(path: str | os.PathLike, encoding: str = "utf-8", *,
+               on_bad: BadLine | None = None) -> Iterator[tuple[int, str]]:
     """Yield (line number, line without its line ending) from a text or gzip file.
 
     Each line is decoded on its own so that a decoding error names its exact line
-    (and says so when the line is valid cp949/EUC-KR); a UTF-8 BOM is dropped."""
+    (and says so when the line is valid cp949/EUC-KR); a UTF-8 BOM is dropped. A
+    line that cannot be decoded raises InputError, or with ``on_bad`` is handed to
+    it as (line number, error, the line with undecodable bytes escaped) and skipped."""
     p = Path(path)
     gzipped = _check_file(p)
     utf8 = encoding.lower().replace("_", "-") in {"utf-8", "utf8", "utf-8-sig"}
     codec = "UTF-8" if utf8 else encoding
     try:
         with (gzip.open(p, "rb") if gzipped else open(p, "rb")) as fh:
-            for lineno, raw in enumerate(fh, start=1):
+            for lineno, raw in enumerate(_raw_lines(fh), start=1):
                 if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
                     raw = raw[3:]
-                if b"\x00" in raw:
-                    raise InputError("contains NUL bytes; is this a binary file?",
-                                     path=str(p), line=lineno)
                 try:
-                    line = raw.decode(codec)
-                except UnicodeDecodeError as exc:
-                    hint = ""
-                    if utf8 and _decodes(raw, "cp949"):
-                        hint = ("; this line is valid cp949 (EUC-KR): read the file with "
-                                "--encoding cp949 where the command offers it, or convert it "
-                                "with iconv -f cp949 -t utf-8")
-                    raise InputError(f"not valid {codec} ({exc.reason} at byte {exc.start} "
-                                     f"of the line){hint}", path=str(p), line=lineno) from None
-                yield lineno, line.rstrip("\r\n")
-    except (gzip.BadGzipFile, EOFError) as exc:
-        raise InputError(f"broken gzip stream: {exc}", path=str(p)) from None
+                    line = _decode_line(raw, codec, utf8)
+                except InputError as err:
+                    err = InputError(err.reason, path=str(p), line=lineno)
+                    if on_bad is None:
+                        raise err from None
+                    on_bad(lineno, err, raw.decode("utf-8", "backslashreplace"))
+                    continue
+                yield lineno, line
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise InputError(f"broken gzip stream: {exc}; check the file (gzip -t)",
+                         path=str(p)) from None
 
 
 def open_text(path: str | os.PathLike) -> TextIO:
@@ -135,41 +175,98 @@ class RejectLog:
             write_json_lines(self.path, self.items)
 
 
+def _not_finite(token: str) -> Any:
+    raise ValueError(f"{token} is not a finite number (NaN and Infinity are not JSON); "
+                     "write a finite number or null")
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        _not_finite(token)
+    return value
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _check_strings(obj: Any) -> None:
+    if isinstance(obj, str):
+        check_unicode(obj, "a string")
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            _check_strings(k)
+            _check_strings(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            _check_strings(v)
+
+
+def loads_strict(text: str) -> Any:
+    """json.loads that refuses what is not strict JSON: NaN, Infinity and numbers
+    too large for a float, and strings with lone surrogates ("\\ud800"). Raises
+    ValueError (json.JSONDecodeError for malformed JSON)."""
+    obj = json.loads(text, parse_constant=_not_finite, parse_float=_finite_float)
+    if _SURROGATE_ESCAPE.search(text):
+        _check_strings(obj)
+    return obj
+
+
+def parse_record(line: str, *, src: str, lineno: int | None, validate: bool = True,
+                 types: Iterable[str] | None = None, allow_overlaps: bool = False,
+                 allow_duplicates: bool = False) -> Record:
+    """One JSONL line as a checked Record, or InputError naming file, line and id."""
+    try:
+        obj = loads_strict(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON: {exc.msg} at column {exc.colno}",
+                         path=src, line=lineno) from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(str(exc) if isinstance(exc, ValueError) else "nested too deeply",
+                         path=src, line=lineno) from None
+    rec_id = obj.get("id") if isinstance(obj, dict) else None
+    rec_id = rec_id if isinstance(rec_id, (str, int)) else None
+    try:
+        rec = Record.from_dict(obj)
+    except ValueError as exc:
+        raise InputError(str(exc), path=src, line=lineno, record_id=rec_id) from None
+    if validate:
+        problems = entity_problems(rec, types=types, allow_overlaps=allow_overlaps,
+                                   allow_duplicates=allow_duplicates)
+        if problems:
+            raise InputError("; ".join(problems), path=src, line=lineno, record_id=rec_id)
+    return rec
+
+
 def read_records(path: str | os.PathLike, *, on_error: OnError = "raise",
                  rejects: RejectLog | None = None, validate: bool = True,
-                 types: Iterable[str] | None = None,
-                 allow_overlaps: bool = False) -> Iterator[Record]:
-    """Stream KBMC-style records from JSONL. Blank lines are skipped (and are not
-    records). With ``on_error="reject"`` bad lines go to ``rejects`` instead."""
+                 types: Iterable[str] | None = None, allow_overlaps: bool = False,
+                 allow_duplicates: bool = False) -> Iterator[Record]:
+    """Stream KBMC-style records from JSONL. Blank lines are skipped when raising
+    and rejected (so counted) with ``on_error="reject"``, which hands every bad
+    line (undecodable ones included) to ``rejects`` instead of raising."""
     if on_error == "reject" and rejects is None:
         raise ValueError("on_error='reject' needs a RejectLog")
     src = str(path)
-    for lineno, line in iter_lines(path):
+
+    def bad(lineno: int, err: InputError, raw: str) -> None:
+        assert rejects is not None
+        rejects.add(source=src, line=lineno, reason=err.reason, record_id=err.record_id,
+                    raw=raw)
+
+    for lineno, line in iter_lines(path, on_bad=bad if on_error == "reject" else None):
         if not line.strip():
+            if on_error == "reject":
+                bad(lineno, InputError("blank line (no record)"), line)
             continue
-        rec_id = None
         try:
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"malformed JSON: {exc.msg} at column {exc.colno}",
-                                 path=src, line=lineno) from None
-            if isinstance(obj, dict):
-                rec_id = obj.get("id")
-            try:
-                rec = Record.from_dict(obj)
-            except ValueError as exc:
-                raise InputError(str(exc), path=src, line=lineno, record_id=rec_id) from None
-            if validate:
-                problems = entity_problems(rec, types=types, allow_overlaps=allow_overlaps)
-                if problems:
-                    raise InputError("; ".join(problems), path=src, line=lineno,
-                                     record_id=rec_id)
+            rec = parse_record(line, src=src, lineno=lineno, validate=validate, types=types,
+                               allow_overlaps=allow_overlaps, allow_duplicates=allow_duplicates)
         except InputError as err:
             if on_error == "raise":
-                raise
-            assert rejects is not None
-            rejects.add(source=src, line=lineno, reason=err.reason, record_id=rec_id, raw=line)
+                raise InputError(f"{err.reason}; fix or remove this line", path=err.path,
+                                 line=err.line, record_id=err.record_id) from None
+            bad(lineno, err, line)
             continue
         yield rec
 
@@ -209,13 +306,14 @@ def atomic_write(path: str | os.PathLike, mode: str = "w") -> Iterator[TextIO]:
 
 
 def dumps(obj: Any) -> str:
-    """One compact JSON line. orjson, because silver output is one call per sentence
-    and the standard encoder was a fifth of the pipeline's own CPU time; the
-    standard library takes what orjson refuses (non-string keys, huge integers)."""
+    """One compact strict-JSON line (orjson writes NaN as null). orjson, because
+    silver output is one call per sentence and the standard encoder was a fifth of
+    the pipeline's own CPU time; the standard library takes what orjson refuses
+    (non-string keys, huge integers)."""
     try:
         return orjson.dumps(obj).decode()
     except TypeError:
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def write_json_lines(path: str | os.PathLike, objs: Iterable[dict[str, Any]]) -> int:
@@ -235,5 +333,5 @@ def write_records(path: str | os.PathLike, records: Iterable[Record]) -> int:
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
     with atomic_write(path) as fh:
-        json.dump(obj, fh, ensure_ascii=False, indent=2)
+        json.dump(obj, fh, ensure_ascii=False, indent=2, allow_nan=False)
         fh.write("\n")

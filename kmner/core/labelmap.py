@@ -34,11 +34,18 @@ class LabelMap:
         if spec is None or spec == "":
             return cls({})
         if isinstance(spec, Mapping):
+            bad = [(k, v) for k, v in spec.items() if v is not None and not isinstance(v, str)]
+            if bad:
+                raise ConfigError(f"label map: {bad[0][0]!r} maps to {bad[0][1]!r}; each type "
+                                  "maps to a type name, or to nothing (empty) to drop it")
             return cls({str(k): (v or None) for k, v in spec.items()})
+        if not isinstance(spec, str):
+            raise ConfigError(f"label map: expected a preset, 'A=B,C=', a file or a mapping, "
+                              f"got {spec!r}")
         if spec in PRESETS:
             return cls(dict(PRESETS[spec]))
         path = Path(spec)
-        if path.suffix in {".yaml", ".yml", ".json"} and path.exists():
+        if path.suffix in {".yaml", ".yml", ".json"} and path.is_file():
             import yaml
 
             data = yaml.safe_load(path.read_text(encoding="utf-8"))

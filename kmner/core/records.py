@@ -53,16 +53,22 @@ class Entity:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Entity":
+        """An entity from its JSON object; ValueError says what is wrong with it."""
+        if not isinstance(d, Mapping):
+            raise ValueError(f"an entity must be a JSON object, got {_kind(d)} {_short(d)}")
         missing = [k for k in ("type", "start", "end") if k not in d]
         if missing:
-            raise ValueError(f"entity {dict(d)!r} lacks {', '.join(missing)}")
-        start, end = d["start"], d["end"]
-        if not isinstance(start, int) or not isinstance(end, int) or isinstance(start, bool) \
-                or isinstance(end, bool):
+            raise ValueError(f"entity {_short(d)} lacks {', '.join(missing)}")
+        start, end, type_ = d["start"], d["end"], d["type"]
+        if not _is_int(start) or not _is_int(end):
             raise ValueError(f"entity offsets must be integers, got start={start!r} end={end!r}")
+        if not isinstance(type_, str) or not type_.strip():
+            raise ValueError(f"entity type must be a non-empty string, got {type_!r}")
+        text = d.get("text", "")
+        if not isinstance(text, str):
+            raise ValueError(f"entity text must be a string, got {_kind(text)} {_short(text)}")
         extra = {k: v for k, v in d.items() if k not in _ENTITY_KEYS}
-        return cls(str(d["type"]), str(d.get("text", "")), start, end,
-                   d.get("meta") or None, extra or None)
+        return cls(type_, text, start, end, _meta(d.get("meta"), "entity"), extra or None)
 
 
 @dataclass(slots=True)
@@ -86,18 +92,27 @@ class Record:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Record":
+        """A record from its JSON object, checked for shape (the one place every
+        reader goes through): ids are strings or integers, text is a string of valid
+        Unicode, entities a list of entity objects and meta an object. ValueError
+        says what is wrong."""
         if not isinstance(d, Mapping):
-            raise ValueError(f"a record must be a JSON object, got {type(d).__name__}")
+            raise ValueError(f"a record must be a JSON object, got {_kind(d)}")
         if "text" not in d:
             raise ValueError("record has no 'text' field")
         if not isinstance(d["text"], str):
-            raise ValueError(f"'text' must be a string, got {type(d['text']).__name__}")
-        ents_raw = d.get("entities") or []
+            raise ValueError(f"'text' must be a string, got {_kind(d['text'])}")
+        ents_raw = d.get("entities")
+        if ents_raw is None:
+            ents_raw = []
         if not isinstance(ents_raw, list):
-            raise ValueError("'entities' must be a list")
+            raise ValueError(f"'entities' must be a list, got {_kind(ents_raw)}")
         ents = [Entity.from_dict(e) for e in ents_raw]
         extra = {k: v for k, v in d.items() if k not in _RECORD_KEYS}
-        return cls(d.get("id"), d["text"], ents, d.get("meta") or None, extra or None)
+        rec = cls(record_id(d.get("id")), d["text"], ents, _meta(d.get("meta"), "record"),
+                  extra or None)
+        check_unicode(rec.text, "text")
+        return rec
 
     def sorted_entities(self) -> list[Entity]:
         return sorted(self.entities, key=lambda e: (e.start, e.end, e.type))
@@ -108,8 +123,50 @@ class Record:
                       dict(self.extra) if self.extra else None)
 
 
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+            int: "a number", float: "a number", type(None): "null"}.get(type(value),
+                                                                    type(value).__name__)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _meta(value: Any, what: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} 'meta' must be an object, got {_kind(value)} {_short(value)}")
+    return value or None
+
+
+def record_id(value: Any) -> str | int | None:
+    """A record id as kmner keeps it: a string or an integer (kept as given, so
+    files round-trip exactly), or None (the reader may then number the record)."""
+    if value is None or isinstance(value, str) or _is_int(value):
+        return value
+    raise ValueError(f"'id' must be a string or an integer, got {_kind(value)} {_short(value)}")
+
+
+def check_unicode(text: str, what: str) -> str:
+    """``text`` unchanged, or ValueError if it holds a lone surrogate (JSON allows
+    "\\ud800", UTF-8 cannot encode it)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{what} is not valid Unicode: lone surrogate "
+                         f"{text[exc.start]!r} at character {exc.start}") from None
+    return text
+
+
 def entity_problems(record: Record, *, types: Iterable[str] | None = None,
-                    allow_overlaps: bool = False) -> list[str]:
+                    allow_overlaps: bool = False, allow_duplicates: bool = False) -> list[str]:
     """Everything wrong with a record's spans, as human-readable sentences."""
     problems: list[str] = []
     n = len(record.text)
@@ -124,6 +181,13 @@ def entity_problems(record: Record, *, types: Iterable[str] | None = None,
             problems.append(f"{label} does not match the text, which has {actual!r} there")
         if known is not None and ent.type not in known:
             problems.append(f"{label} has unknown type {ent.type!r}; known: {sorted(known)}")
+    if not allow_duplicates:
+        seen: set[tuple[int, int, str]] = set()
+        for ent in record.entities:
+            if ent.key in seen:
+                problems.append(f"entity {ent.text!r} [{ent.start}:{ent.end}] {ent.type} is "
+                                "listed twice (it would be counted twice); remove the copy")
+            seen.add(ent.key)
     if not allow_overlaps:
         ordered = record.sorted_entities()
         for a, b in zip(ordered, ordered[1:]):

@@ -45,7 +45,9 @@ def load_mapping(path: str | os.PathLike) -> dict[str, Any]:
     """Read a YAML or TOML file into a dict, with a clear error if it is neither."""
     p = Path(path)
     if not p.exists():
-        raise ConfigError(f"{p}: config file not found")
+        raise ConfigError(f"{p}: config file not found; check the path")
+    if not p.is_file():
+        raise ConfigError(f"{p}: is a folder or a special file, not a config file")
     text = p.read_text(encoding="utf-8")
     try:
         if p.suffix == ".toml":
@@ -65,28 +67,31 @@ def load_mapping(path: str | os.PathLike) -> dict[str, Any]:
     return data
 
 
-def from_mapping(cls: type[T], data: dict[str, Any], *, where: str = "config") -> T:
-    """Build a (possibly nested) config dataclass, rejecting unknown keys with a
-    message that names the key and lists the valid ones."""
+def from_mapping(cls: type[T], data: dict[str, Any], *, where: str = "config",
+                 keys: str = "") -> T:
+    """Build a (possibly nested) config dataclass. Unknown keys are errors that list
+    the valid ones; every value is checked against its field's type, range and
+    choices (kmner.core.typed), with the key path in the message."""
+    from kmner.core.typed import check_fields
+
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls} is not a dataclass")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: {keys.rstrip('.') or 'config'}: expected a mapping, got "
+                          f"{type(data).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = [k for k in data if k not in fields]
     if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; valid keys: "
-                          f"{', '.join(sorted(fields))}")
-    kwargs: dict[str, Any] = {}
-    hints = _resolved_types(cls)
-    for key, value in data.items():
-        ftype = hints.get(key)
-        if dataclasses.is_dataclass(ftype) and isinstance(value, dict):
-            kwargs[key] = from_mapping(ftype, value, where=f"{where}.{key}")
-        else:
-            kwargs[key] = value
+        inside = f" in {keys.rstrip('.')}" if keys else ""
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}{inside}; valid keys: "
+                          f"{', '.join(sorted(fields)) or 'none (this takes no options)'}")
+    kwargs = check_fields(cls, data, _resolved_types(cls), where=where, keys=keys,
+                          build=from_mapping)
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+        prefix = f"{keys.rstrip('.')}: " if keys else ""
+        raise ConfigError(f"{where}: {prefix}{exc}") from None
 
 
 def _resolved_types(cls: type) -> dict[str, Any]:

@@ -5,9 +5,29 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, get_args
 
 import typer
+
+from kmner.core.errors import finite
+from kmner.data.formats.gliner2 import MentionForm
+from kmner.data.instruct import Style
+from kmner.data.mentions import Ambiguous
+from kmner.data.report import OnError
+from kmner.data.tags import Scheme
+from kmner.data.tokens import Tokenizer, Unaligned
+
+# Options with a fixed set of values, checked before any work (a usage error, exit 2).
+_CHOICES = {"on_error": OnError, "scheme": Scheme, "ambiguous": Ambiguous, "style": Style,
+            "tokenizer": Tokenizer, "unaligned": Unaligned, "mentions": MentionForm}
+
+
+def _check_choices(**values: Any) -> None:
+    for name, value in values.items():
+        valid = get_args(_CHOICES[name])
+        if value is not None and value not in valid:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(valid)}",
+                                     param_hint="--" + name.replace("_", "-"))
 
 app = typer.Typer(help="Read, write, split and describe NER data sets.", no_args_is_help=True)
 
@@ -108,9 +128,13 @@ def convert_cmd(
     """Convert IN to OUT. Every input record is written or rejected with a reason."""
     from kmner.core.errors import KmnerError
     from kmner.core.labelmap import LabelMap
+    from kmner.core.paths import check_outputs
+    from kmner.core.runinfo import write_run_info
     from kmner.data import formats
     from kmner.data.report import Report
 
+    _check_choices(on_error=on_error, scheme=scheme, ambiguous=ambiguous, style=style,
+                   tokenizer=tokenizer, unaligned=unaligned, mentions=mentions)
     fmt_in = from_ or formats.guess_format(src)
     fmt_out = to or formats.guess_format(dst, for_writing=True)
     given = {"repair": repair, "respace": respace, "scheme": scheme, "tag_column": tag_column,
@@ -124,6 +148,11 @@ def convert_cmd(
     if unused:
         raise KmnerError(f"option(s) {', '.join('--' + k.replace('_', '-') for k in unused)} "
                          f"do not apply to reading {fmt_in} or writing {fmt_out}")
+    rejects = rejects or dst.with_name(dst.name + ".rejects.jsonl")
+    run_info = dst.with_name(dst.name + ".run.yaml")
+    folder_out = fmt_out == "hf"
+    check_outputs(inputs=[src], files=[rejects, run_info] + ([] if folder_out else [dst]),
+                  dirs=[dst] if folder_out else [])
     report = Report(on_error=on_error)  # type: ignore[arg-type]
     (records,) = _read_many([src], fmt_in, report, {k: v for k, v in given.items()
                                                    if k in r_opts})
@@ -140,16 +169,26 @@ def convert_cmd(
     typer.echo(f"wrote {n:,} records to {dst} ({fmt_out}); read {n_read:,}, rejected while "
                f"reading {rejected_before:,}, while writing "
                f"{len(report.rejects) - rejected_before:,}", err=True)
-    _echo_report(report, rejects or dst.with_name(dst.name + ".rejects.jsonl"))
+    total = n_read + rejected_before
+    typer.echo(f"input records: {total:,} = written {n:,} + rejected {len(report.rejects):,}"
+               + ("" if total == n + len(report.rejects) else "  (MISMATCH)"), err=True)
+    _echo_report(report, rejects)
+    write_run_info(run_info.parent, command="data convert", name=run_info.name,
+                   config={"input": str(src), "output": str(dst), "from": fmt_in, "to": fmt_out,
+                           "on_error": on_error, "label_map": label_map, **given},
+                   extra={"read": n_read, "written": n, "rejected": len(report.rejects)})
 
 
 @app.command("split")
 def split_cmd(
     inputs: list[Path] = typer.Argument(..., help="One or more input files (any format)."),
     out: Path = typer.Option(..., "-o", "--out", help="Output folder."),
-    train: float = typer.Option(..., help="Train size: count (>= 1) or fraction (< 1)."),
-    test: float = typer.Option(..., help="Test size: count or fraction."),
-    dev: Optional[float] = typer.Option(None, help="Dev size: count or fraction."),
+    train: float = typer.Option(..., callback=finite, min=0.0,
+                                help="Train size: count (>= 1) or fraction (< 1)."),
+    test: float = typer.Option(..., callback=finite, min=0.0,
+                               help="Test size: count or fraction."),
+    dev: Optional[float] = typer.Option(None, callback=finite, min=0.0,
+                                        help="Dev size: count or fraction."),
     seed: int = typer.Option(0, help="Random seed."),
     from_: Optional[str] = typer.Option(None, "--from", help="Input format (guessed if unset)."),
     hf: Optional[Path] = typer.Option(None, help="Also save the splits as a DatasetDict here."),
@@ -159,6 +198,11 @@ def split_cmd(
     from kmner.data.report import Report
     from kmner.data.split import SplitConfig, split_records, write_split
 
+    from kmner.core.paths import check_outputs
+
+    check_outputs(inputs=inputs, dirs=[out, hf],
+                  dir_files=["train.jsonl", "dev.jsonl", "test.jsonl", "manifest.json",
+                             "duplicates.jsonl", "run.yaml"])
     config = SplitConfig(train=train, test=test, dev=dev, seed=seed)
     sources = _read_many(inputs, from_, Report(), {})
     result = split_records(sources, config)
@@ -209,7 +253,7 @@ def export_instruct_cmd(
                                         "(default: those in the data)."),
     descriptions: Optional[str] = typer.Option(None, help="Type descriptions: file or "
                                                "'Type=desc;...'."),
-    few_shot: int = typer.Option(0, help="Examples to put in every prompt."),
+    few_shot: int = typer.Option(0, min=0, help="Examples to put in every prompt."),
     few_shot_from: Optional[Path] = typer.Option(None, help="Train split to draw examples "
                                                  "from (never the exported data)."),
     seed: int = typer.Option(0, help="Seed for choosing examples."),
@@ -221,6 +265,10 @@ def export_instruct_cmd(
     from kmner.data.instruct import default_types, pick_few_shot
     from kmner.data.report import Report
 
+    from kmner.core.paths import check_outputs
+
+    _check_choices(style=style)
+    check_outputs(inputs=[src, few_shot_from], files=[out])
     report = Report()
     (records,) = _read_many([src], from_, report, {})
     type_list = _types(types) or default_types(records)
@@ -255,7 +303,7 @@ def score_instruct_cmd(
 ) -> None:
     """Score an LLM's JSON answers strictly against gold, locating mentions in the text."""
     from kmner.core.errors import InputError
-    from kmner.core.jsonl import iter_lines, write_json
+    from kmner.core.jsonl import iter_lines, loads_strict, write_json
     from kmner.data.instruct import answer_of, default_types, score_answers
     from kmner.data.report import Report
 
@@ -266,14 +314,16 @@ def score_instruct_cmd(
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = loads_strict(line)
         except json.JSONDecodeError as exc:
-            raise InputError(f"malformed JSON: {exc.msg}", path=str(predictions),
-                             line=lineno) from None
+            raise InputError(f"malformed JSON: {exc.msg}; fix or remove this line",
+                             path=str(predictions), line=lineno) from None
+        except ValueError as exc:
+            raise InputError(str(exc), path=str(predictions), line=lineno) from None
         answer = answer_of(obj) if isinstance(obj, dict) else None
-        if answer is None or "id" not in obj:
-            raise InputError("expected an id and the model's answer", path=str(predictions),
-                             line=lineno)
+        if answer is None or not isinstance(obj.get("id"), (str, int)):
+            raise InputError("expected an id (a string or an integer) and the model's answer",
+                             path=str(predictions), line=lineno)
         answers[obj["id"]] = answer
     type_list = _types(types) or default_types(gold_records)
     result = score_answers(gold_records, answers, types=type_list, report=report)

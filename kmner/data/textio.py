@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from kmner.core.errors import InputError
-from kmner.core.jsonl import atomic_write, iter_lines
+from kmner.core.jsonl import atomic_write, iter_lines, loads_strict
 
 
 def check_not_empty(count: int, path: str | os.PathLike) -> None:
@@ -76,10 +76,14 @@ def iter_json_lines(path: str | os.PathLike, report, encoding: str = "utf-8"
             continue
         index += 1
         try:
-            obj = json.loads(line)
+            obj = loads_strict(line)
         except json.JSONDecodeError as exc:
             report.fail(InputError(f"malformed JSON: {exc.msg} at column {exc.colno}",
                                    path=str(path), line=lineno), raw=line)
+            continue
+        except (ValueError, RecursionError) as exc:
+            report.fail(InputError(str(exc) if isinstance(exc, ValueError) else
+                                   "nested too deeply", path=str(path), line=lineno), raw=line)
             continue
         yield index, lineno, line, obj
     check_not_empty(index + 1, path)

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from kmner.core.errors import InputError
+from kmner.core.errors import InputError, finite
 
 
 def _load(path: Path, what: str):
@@ -18,6 +18,13 @@ def _load(path: Path, what: str):
     if not records:
         raise InputError(f"{what} file has no records (empty file?)", path=str(path))
     return records
+
+
+def _check_report_dir(output: Path, inputs: list) -> None:
+    from kmner.core.paths import check_outputs
+
+    check_outputs(inputs=inputs, dirs=[output],
+                  dir_files=["metrics.json", "report.md", "report.html", "report.png"])
 
 
 def _echo_warnings(warnings: list[str]) -> None:
@@ -49,12 +56,13 @@ def evaluate_command(
         False, "--allow-new-types", help="Count predicted types absent from gold as errors "
         "instead of stopping."),
     threshold: Optional[float] = typer.Option(
-        None, "--threshold", help="Keep predictions with confidence >= this (chosen on dev)."),
+        None, "--threshold", callback=finite,
+        help="Keep predictions with confidence >= this (chosen on dev)."),
     dev_gold: Optional[Path] = typer.Option(None, "--dev-gold",
                                             help="Dev gold to choose the threshold on."),
     dev_pred: Optional[Path] = typer.Option(None, "--dev-pred",
                                             help="Dev predictions with confidences."),
-    n_resamples: Optional[int] = typer.Option(None, "--n-resamples",
+    n_resamples: Optional[int] = typer.Option(None, "--n-resamples", min=1, max=100_000,
                                               help="Bootstrap resamples [default: 1000]."),
     title: Optional[str] = typer.Option(None, "--title", help="Report title."),
     config_path: Optional[Path] = typer.Option(
@@ -84,6 +92,7 @@ def evaluate_command(
         raise InputError("--dev-gold and --dev-pred go together")
     if dev_gold is not None and threshold is not None:
         raise InputError("give either --threshold or --dev-gold/--dev-pred, not both")
+    _check_report_dir(output, [gold, pred, dev_gold, dev_pred, config_path])
     gold_records = _load(gold, "gold")
     pred_records = _load(pred, "prediction")
     if dev_gold is not None:
@@ -123,7 +132,7 @@ def compare_command(
                                          help="Count predicted types absent from gold as "
                                          "errors instead of stopping."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap and permutations."),
-    n_permutations: int = typer.Option(10000, "--n-permutations",
+    n_permutations: int = typer.Option(10000, "--n-permutations", min=1, max=1_000_000,
                                        help="Permutations of the significance test."),
     title: Optional[str] = typer.Option(None, "--title", help="Report title."),
     screenshot: bool = typer.Option(False, "--screenshot",
@@ -138,6 +147,7 @@ def compare_command(
     from kmner.evaluation.render_md import console_comparison
 
     reports, pred, names = list(reports or []), list(pred or []), list(name or [])
+    _check_report_dir(output, [*reports, *(r / "metrics.json" for r in reports), gold, *pred])
     if reports and (gold or pred):
         raise InputError("give report directories, or --gold with --pred files, not both")
     if reports:

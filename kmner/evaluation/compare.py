@@ -18,6 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from kmner.core.errors import InputError
+from kmner.core.jsonl import loads_strict, read_text
 from kmner.core.labelmap import LabelMap
 from kmner.core.records import Record
 from kmner.evaluation.bootstrap import Interval, bootstrap_ci, per_type_cis
@@ -54,19 +55,29 @@ def system_from_report(report_dir: str | os.PathLike, name: str | None = None) -
         raise InputError("no metrics.json here; is this a `kmner evaluate` report directory?",
                          path=str(path))
     try:
-        data = json.loads(metrics_path.read_text(encoding="utf-8"))
+        data = loads_strict(read_text(metrics_path))
     except json.JSONDecodeError as exc:
         raise InputError(f"metrics.json is not valid JSON: {exc.msg}", path=str(metrics_path),
                          line=exc.lineno) from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"metrics.json is not usable: {exc}", path=str(metrics_path)) from None
+    if not isinstance(data, dict):
+        raise InputError("metrics.json is not a kmner evaluation report (not an object)",
+                         path=str(metrics_path))
     if data.get("format") != METRICS_FORMAT or "per_sentence" not in data:
         raise InputError(f"not a kmner evaluation report (format {data.get('format')!r}, "
                          f"expected {METRICS_FORMAT!r})", path=str(metrics_path))
-    scores = scores_from_table(data["per_sentence"],
-                               label_map_counts=data["label_map"].get("applied"))
     default_name = path.name if path.is_dir() else path.parent.name
-    return SystemResult(name or default_name, scores, data["inputs"]["gold_fingerprint"],
-                        data["label_map"]["mapping"],
-                        data["inputs"]["n_gold_entities"], str(path))
+    try:
+        scores = scores_from_table(data["per_sentence"],
+                                   label_map_counts=data["label_map"].get("applied"))
+        return SystemResult(name or default_name, scores, data["inputs"]["gold_fingerprint"],
+                            data["label_map"]["mapping"],
+                            data["inputs"]["n_gold_entities"], str(path))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise InputError(f"metrics.json is incomplete or altered ({type(exc).__name__}: "
+                         f"{exc}); rerun `kmner evaluate` to write it again",
+                         path=str(metrics_path)) from None
 
 
 @dataclass

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 from kmner.core.errors import InputError
 from kmner.core.labelmap import LabelMap
@@ -73,6 +73,11 @@ class EvaluationConfig:
     context_width: int = 20
     # Sentences shown with gold and predicted spans highlighted.
     max_example_sentences: int = 12
+
+    RANGES: ClassVar[dict] = {"n_resamples": (1, 100_000), "n_permutations": (1, 1_000_000),
+                              "confidence": (0.5, 0.999), "threshold": (0, 1),
+                              "top_k": (0, None), "context_width": (0, None),
+                              "max_example_sentences": (0, None)}
 
 
 def gold_fingerprint(pairs: Sequence[tuple[Record, Record]]) -> str:

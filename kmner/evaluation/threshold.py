@@ -13,6 +13,7 @@ at every threshold and counted, never silently dropped.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -31,6 +32,10 @@ def entity_confidence(entity: Entity) -> float | None:
         for key in CONFIDENCE_KEYS:
             value = source.get(key)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
+                if not math.isfinite(value):
+                    raise InputError(f"entity {entity.text!r} [{entity.start}:{entity.end}] "
+                                     f"has a non-finite confidence {value!r}; give a number "
+                                     "between 0 and 1")
                 return float(value)
     return None
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from kmner.core.errors import InputError
-from kmner.gazetteer.config import GazetteerConfig
+from kmner.gazetteer.config import GazetteerConfig, check_source_options, check_types
 from kmner.gazetteer.entries import Entry
 from kmner.gazetteer.keys import match_key
 from kmner.gazetteer.sources import LOADERS, LoadContext, guess_format
@@ -61,8 +61,10 @@ def load_entries(cfg: GazetteerConfig, report: BuildReport) -> list[Entry]:
                 continue
             raise InputError("source file not found (set optional: true to skip it)",
                              path=str(path))
-        ctx = LoadContext(src.type, name, dict(src.options), frozenset(body))
+        options = check_source_options(src, fmt, where=f"gazetteer {cfg.name!r}")
+        ctx = LoadContext(src.type, name, options, frozenset(body))
         loaded = list(LOADERS[fmt](path, ctx))
+        check_types(loaded, cfg, path)
         if src.type == "Body" or fmt == "anatomy_tsv":
             body.update(e.term.replace(" ", "") for e in loaded)
         entries.extend(loaded)

@@ -26,13 +26,23 @@ def build_cmd(
                                           help="Write the build report as JSON."),
 ) -> None:
     """Load, clean, deduplicate and compile dictionary sources into one file."""
+    from kmner.core.errors import InputError
     from kmner.core.jsonl import write_json
+    from kmner.core.paths import check_outputs
+    from kmner.core.runinfo import write_run_info
     from kmner.gazetteer.compiled import build_gazetteer
     from kmner.gazetteer.config import load_config_or_table
     from kmner.gazetteer.export import write_term_table
 
     cfg = load_config_or_table(config)
+    run_info = output.with_name(output.name + ".run.yaml")
+    check_outputs(inputs=[config, *(cfg.resolve(s) for s in cfg.sources)],
+                  files=[output, export_tsv, report, run_info])
     gaz = build_gazetteer(cfg)
+    if len(gaz) == 0:
+        raise InputError("the sources gave no terms, so there is nothing to match; check "
+                         "the source files, their types and the filters (see the build "
+                         "report with --report)", path=str(config))
     gaz.save(output)
     rep = gaz.info["report"]
     for name, src in rep["sources"].items():
@@ -56,6 +66,9 @@ def build_cmd(
         typer.echo(f"wrote {export_tsv}")
     if report:
         write_json(report, rep)
+    write_run_info(output.parent, command="gazetteer build", config=cfg, name=run_info.name,
+                   extra={"output": str(output), "content_hash": gaz.content_hash,
+                          "terms": len(gaz)})
 
 
 @app.command("stats")
@@ -100,11 +113,14 @@ def kiwi_dict_cmd(gazetteer: Path = typer.Argument(..., help="Compiled gazetteer
                   output: Path = typer.Option(..., "-o", "--output",
                                               help="Kiwi user dictionary file."),
                   tag: str = typer.Option("NNP", help="POS tag for the words."),
-                  min_chars: int = typer.Option(2, help="Skip shorter terms.")) -> None:
+                  min_chars: int = typer.Option(2, min=1, help="Skip shorter terms.")) -> None:
     """Export terms as a Kiwi user dictionary (load with Kiwi.load_user_dictionary)."""
     from kmner.gazetteer.compiled import CompiledGazetteer
     from kmner.gazetteer.kiwi_dict import write_kiwi_dict
 
+    from kmner.core.paths import check_outputs
+
+    check_outputs(inputs=[gazetteer], files=[output])
     n, skipped = write_kiwi_dict(CompiledGazetteer.load(gazetteer), output, tag=tag,
                                  min_chars=min_chars)
     typer.echo(f"wrote {output}: {n} words"

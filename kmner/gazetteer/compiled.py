@@ -1,14 +1,13 @@
 """A compiled gazetteer: one file with the Aho-Corasick automaton over match keys,
 the per-term metadata and a content hash.
 
-The file is a pickle (fast to load: the automaton unpickles in C). Only load
-gazetteer files you built or trust, as with any pickle.
+The file holds data only (see gazfile.py): loading one can never run code, so
+gazetteers can be shared safely.
 """
 
 from __future__ import annotations
 
 import hashlib
-import pickle
 import time
 from array import array
 from dataclasses import dataclass, field
@@ -16,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from kmner.core.errors import InputError
-from kmner.core.jsonl import atomic_write
 from kmner.gazetteer.build import MergedTerm
+from kmner.gazetteer.gazfile import FORMAT, read_gazetteer, write_gazetteer
 from kmner.gazetteer.keys import match_key
 
-FORMAT = "kmner-gazetteer/1"
+__all__ = ["FORMAT", "CompiledGazetteer", "build_gazetteer", "compile_terms"]
 
 
 @dataclass
@@ -59,12 +58,7 @@ class CompiledGazetteer:
         return self.entry(self.automaton.get(key))
 
     def save(self, path: str | Path) -> None:
-        payload = {"format": FORMAT, "info": self.info, "automaton": self.automaton,
-                   "surfaces": self.surfaces, "types": self.types,
-                   "key_lens": self.key_lens, "sources": self.sources, "codes": self.codes,
-                   "alt_types": self.alt_types}
-        with atomic_write(path, "wb") as fh:
-            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        write_gazetteer(path, self)
 
     @classmethod
     def load(cls, path: str | Path) -> "CompiledGazetteer":
@@ -72,17 +66,11 @@ class CompiledGazetteer:
         if not p.exists():
             raise InputError("gazetteer file not found; build one with `kmner gazetteer "
                              "build CONFIG -o FILE`", path=str(p))
+        if not p.is_file():
+            raise InputError("is a folder or a special file, not a compiled gazetteer file; "
+                             "give the file", path=str(p))
         t0 = time.perf_counter()
-        try:
-            with open(p, "rb") as fh:
-                payload = pickle.load(fh)
-        except Exception as exc:  # unpickling raises many kinds
-            raise InputError(f"not a kmner gazetteer file ({type(exc).__name__}: {exc})",
-                             path=str(p)) from None
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            raise InputError(f"not a {FORMAT} file", path=str(p))
-        payload.pop("format")
-        gaz = cls(**payload)
+        gaz = cls(**read_gazetteer(p))
         gaz.info["load_seconds"] = round(time.perf_counter() - t0, 4)
         gaz.info["path"] = str(p)
         return gaz

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from kmner.core.errors import ConfigError
+from kmner.core.errors import ConfigError, InputError
 from kmner.core.runinfo import from_mapping, load_mapping
+from kmner.gazetteer.sources import guess_format
 
 CONFLICT_POLICIES = ("priority", "drop")
 
@@ -59,6 +60,9 @@ class GazetteerConfig:
     exclude_terms: list[str] = field(default_factory=list)
     base_dir: str = "."
 
+    RANGES: ClassVar[dict] = {"min_chars": (1, 1000), "max_chars": (1, 1000)}
+    CHOICES: ClassVar[dict] = {"conflicts": CONFLICT_POLICIES}
+
     def __post_init__(self) -> None:
         if self.conflicts not in CONFLICT_POLICIES:
             raise ConfigError(f"conflicts must be one of {', '.join(CONFLICT_POLICIES)}, "
@@ -71,6 +75,57 @@ class GazetteerConfig:
         return p if p.is_absolute() else Path(self.base_dir) / p
 
 
+@dataclass
+class KcdOptions:
+    """Options of the KCD loaders (kcd_csv, kcd_json).
+
+    exclude_code_prefixes: code prefixes to leave out (default V, W, X, Y, Z:
+        external causes).
+    site_qualified_chapters: code prefixes whose sub-code names may be site
+        qualified (see cleaning.SITE_QUALIFIED_CHAPTERS).
+    head_variants: also add the head noun phrase of list-like names.
+    """
+
+    exclude_code_prefixes: list[str] = field(default_factory=list)
+    site_qualified_chapters: list[str] = field(default_factory=list)
+    head_variants: bool = True
+
+
+@dataclass
+class NoOptions:
+    """Loaders that take no options."""
+
+
+# The options each loader accepts; a format not listed here accepts none.
+SOURCE_OPTIONS: dict[str, type] = {"kcd_csv": KcdOptions, "kcd_json": KcdOptions}
+
+
+def check_source_options(source: SourceConfig, fmt: str, where: str) -> dict[str, Any]:
+    """The source's options, checked by type against its loader's options class;
+    only the keys given are returned (loaders keep their own defaults)."""
+    cls = SOURCE_OPTIONS.get(fmt, NoOptions)
+    checked = from_mapping(cls, dict(source.options), where=where,
+                           keys=f"source {source.name or source.path!r} ({fmt}) options.")
+    return {k: getattr(checked, k) for k in source.options}
+
+
+def _unknown_type(type_: str, known: list[str]) -> str:
+    near = [k for k in known if k.lower() == str(type_).strip().lower()]
+    hint = f"did you mean {near[0]!r}? " if near else ""
+    return (f"unknown entity type {type_!r}; {hint}known types: {', '.join(known)} (list new "
+            "types in the config's type_priority)")
+
+
+def check_types(entries: list, cfg: GazetteerConfig, path: Path) -> None:
+    """Every loaded entry has a type the config knows (type_priority); a miscased or
+    misspelt type would otherwise become a type of its own silently."""
+    known = set(cfg.type_priority)
+    for e in entries:
+        if e.type not in known:
+            raise InputError(f"{_unknown_type(e.type, cfg.type_priority)} (term {e.term!r})",
+                             path=str(path))
+
+
 def load_gazetteer_config(path: str | Path) -> GazetteerConfig:
     data = load_mapping(path)
     raw_sources = data.pop("sources", [])
@@ -81,9 +136,14 @@ def load_gazetteer_config(path: str | Path) -> GazetteerConfig:
     for i, s in enumerate(raw_sources):
         if not isinstance(s, dict):
             raise ConfigError(f"{path}: sources[{i}] must be a mapping with at least 'path'")
-        cfg.sources.append(from_mapping(SourceConfig, s, where=f"{path}: sources[{i}]"))
+        cfg.sources.append(from_mapping(SourceConfig, s, where=str(path), keys=f"sources[{i}]."))
     if not cfg.sources:
-        raise ConfigError(f"{path}: no sources listed")
+        raise ConfigError(f"{path}: no sources listed; add at least one under 'sources:'")
+    for i, s in enumerate(cfg.sources):
+        check_source_options(s, s.format or guess_format(cfg.resolve(s)), where=str(path))
+        if s.type is not None and s.type not in cfg.type_priority:
+            raise ConfigError(f"{path}: sources[{i}].type: "
+                              f"{_unknown_type(s.type, cfg.type_priority)}")
     return cfg
 
 

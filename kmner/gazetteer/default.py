@@ -29,7 +29,7 @@ def default_gazetteer_path() -> Path:
                          f"`kmner gazetteer build {DEFAULT_CONFIG} -o {DEFAULT_GAZ}`",
                          path=str(DEFAULT_TERMS))
     digest = sha256_file(DEFAULT_TERMS)[:16]
-    cached = cache_dir() / f"default-{digest}.gaz"
+    cached = cache_dir() / f"default-{digest}-v2.gaz"  # v2: kmner-gazetteer/2
     if not cached.exists():
         from kmner.gazetteer.compiled import build_gazetteer
         from kmner.gazetteer.config import table_config

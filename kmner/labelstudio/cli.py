@@ -104,6 +104,7 @@ def export_cmd(
     Label Studio's Import dialog."""
     from kmner.labelstudio.tasks import ExportSummary, records_to_tasks, write_tasks
 
+    _check_outputs(inputs=[silver, compare], files=[output])
     records, scores = _ordered_silver(silver, order, compare)
     summary = ExportSummary()
     n = write_tasks(output, records_to_tasks(records, model_version=model_version,
@@ -161,12 +162,21 @@ _OVERLAPS = typer.Option(False, "--allow-overlaps", help="Keep overlapping spans
 _TEXT_FIELD = typer.Option("text", "--text-field", help="Task data field with the text.")
 
 
-def _rejects(output: Path, rejects: Optional[Path], policy):
+def _rejects(output: Path, rejects: Optional[Path], policy, inputs: list):
+    """The reject log (None when no policy rejects), after checking every output."""
     from kmner.core.jsonl import RejectLog
 
-    if policy.on_error != "reject" and policy.relabelled != "reject":
-        return None
-    return RejectLog(rejects or output.with_name(output.name + ".rejects.jsonl"))
+    path = rejects or output.with_name(output.name + ".rejects.jsonl")
+    keep = policy.on_error == "reject" or policy.relabelled == "reject"
+    _check_outputs(inputs=inputs, files=[output, output.with_name(f"{output.name}.run.yaml"),
+                                         path if keep else None])
+    return RejectLog(path) if keep else None
+
+
+def _check_outputs(**kwargs) -> None:
+    from kmner.core.paths import check_outputs
+
+    check_outputs(**kwargs)
 
 
 @app.command("import")
@@ -191,12 +201,12 @@ def import_cmd(
     from kmner.labelstudio.gold import import_export, load_export
 
     policy = _policy(annotations, annotator, relabelled, on_error, allow_overlaps, text_field)
+    log = _rejects(output, rejects, policy, [export, silver, types_from])
     silver_records = _load_silver(silver) if silver else None
     allowed = _types_option(types, types_from)
     if allowed is None:
         allowed = list(dict.fromkeys([*KBMC_TYPES, *(e.type for r in silver_records or []
                                                      for e in r.entities)]))
-    log = _rejects(output, rejects, policy)
     tasks = load_export(export)
     records, summary = import_export(tasks, policy=policy, types=allowed, silver=silver_records,
                                      source=str(export), rejects=log)
@@ -216,7 +226,7 @@ def push_cmd(
     types: Optional[str] = typer.Option(None, "--types", "-t",
                                         help="Labels for a new project (default: KBMC types "
                                              "plus the silver's types)."),
-    batch_size: int = typer.Option(1000, "--batch-size", help="Tasks per import request."),
+    batch_size: int = typer.Option(1000, "--batch-size", min=1, help="Tasks per import request."),
     model_version: str = typer.Option("kmner-silver", "--model-version"),
     show_meta: bool = typer.Option(False, "--show-meta", help="New project shows record meta."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
@@ -257,10 +267,11 @@ def pull_cmd(
     from kmner.labelstudio.gold import import_export
 
     policy = _policy(annotations, annotator, relabelled, on_error, allow_overlaps, text_field)
+    log = _rejects(output, rejects, policy, [silver])
+    _check_outputs(inputs=[silver], files=[output, save_export])
     silver_records = _load_silver(silver) if silver else None
     conn = connect(url, api_key)
     result = pull(conn, project, save_export=save_export)
-    log = _rejects(output, rejects, policy)
     records, summary = import_export(result.tasks, policy=policy, types=result.types,
                                      silver=silver_records, users=result.users,
                                      source=f"project {result.project_id}", rejects=log)
@@ -274,8 +285,8 @@ def diff_cmd(
     gold: Path = typer.Argument(..., help="Gold JSONL from pull/import."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the report "
                                                                        "as JSON."),
-    top: int = typer.Option(20, "--top", help="How many most-corrected terms to list."),
-    n_resamples: int = typer.Option(1000, "--n-resamples", help="Bootstrap resamples."),
+    top: int = typer.Option(20, "--top", min=0, help="How many most-corrected terms to list."),
+    n_resamples: int = typer.Option(1000, "--n-resamples", min=1, max=100_000, help="Bootstrap resamples."),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Report what annotators changed in the silver labels.
@@ -285,7 +296,14 @@ def diff_cmd(
     from kmner.core.jsonl import write_json
     from kmner.labelstudio.diff import diff_records, format_report
 
-    report = diff_records(_load_silver(silver), _load_silver(gold), n_resamples=n_resamples,
+    from kmner.core.errors import InputError
+
+    _check_outputs(inputs=[silver, gold], files=[output])
+    gold_records = _load_silver(gold)
+    if not gold_records:
+        raise InputError("gold file has no records, so there is nothing to compare; give "
+                         "the gold JSONL from `kmner ls pull` or `ls import`", path=str(gold))
+    report = diff_records(_load_silver(silver), gold_records, n_resamples=n_resamples,
                           seed=seed)
     typer.echo(format_report(report, top=top))
     if output is not None:

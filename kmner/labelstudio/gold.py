@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from kmner.core.errors import InputError
-from kmner.core.jsonl import RejectLog, read_text
+from kmner.core.jsonl import RejectLog, loads_strict, read_text
 from kmner.core.records import Entity, Record, entity_problems
 from kmner.labelstudio.policies import (ImportPolicy, annotator_of, by_annotator,
                                         has_majority, latest, majority_keys)
+from kmner.labelstudio.shape import check_task_shape
 from kmner.labelstudio.tasks import nfc_record
 
 # Keys of a JSON_MIN item that describe the annotation, not the task data.
@@ -79,12 +80,14 @@ def parse_export(raw: str | bytes, *, source: str = "<export>") -> list[dict[str
     if not raw.strip():
         raise InputError("export is empty", path=source)
     try:
-        data = json.loads(raw)
+        data = loads_strict(raw)
     except json.JSONDecodeError as exc:
         at_end = exc.pos >= len(raw.rstrip())
         hint = " — the file ends early; is it truncated?" if at_end else ""
         raise InputError(f"not valid JSON: {exc.msg} at column {exc.colno}{hint}",
                          path=source, line=exc.lineno) from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"not usable JSON: {exc}", path=source) from None
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list):
@@ -94,6 +97,7 @@ def parse_export(raw: str | bytes, *, source: str = "<export>") -> list[dict[str
         if not isinstance(item, dict):
             raise InputError(f"task #{i + 1} is a {type(item).__name__}, expected an object",
                              path=source)
+        check_task_shape(item, i, source)
     if data and all("data" not in item for item in data):
         return _from_json_min(data)
     return data
@@ -295,8 +299,13 @@ class GoldConverter:
                       "annotators": [annotator_of(a, self.users) for a in annotations],
                       "updated_at": max((str(a.get("updated_at") or a.get("created_at") or "")
                                          for a in annotations), default=None),
-                      "lead_time": sum(float(a.get("lead_time") or 0) for a in annotations)}
+                      "lead_time": sum(_seconds(a.get("lead_time")) for a in annotations)}
         return list(chosen.values()), provenance
+
+
+def _seconds(value: Any) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if ok else 0.0
 
 
 def _task_record_id(task: Mapping[str, Any]) -> Any:
@@ -308,8 +317,8 @@ def _original_meta(data: Mapping[str, Any]) -> dict[str, Any]:
     raw = data.get("kmner_meta")
     if isinstance(raw, str) and raw:
         try:
-            meta = json.loads(raw)
-        except json.JSONDecodeError:
+            meta = loads_strict(raw)
+        except (ValueError, RecursionError):
             return {"kmner_meta": raw}
         return dict(meta) if isinstance(meta, dict) else {"kmner_meta": meta}
     return {}
@@ -323,11 +332,12 @@ def _prediction_regions(task: Mapping[str, Any]) -> dict[str, tuple]:
     sources += [a["prediction"] for a in task.get("annotations") or []
                 if isinstance(a.get("prediction"), dict)]
     for pred in sources:
-        for item in pred.get("result") or []:
+        result = pred.get("result")
+        for item in result if isinstance(result, list) else []:
             value = item.get("value") if isinstance(item, dict) else None
-            if isinstance(value, dict) and item.get("id"):
-                out[item["id"]] = (value.get("start"), value.get("end"),
-                                   tuple(value.get("labels") or ()))
+            labels = value.get("labels") if isinstance(value, dict) else None
+            if isinstance(labels, list) and isinstance(item.get("id"), str) and item["id"]:
+                out[item["id"]] = (value.get("start"), value.get("end"), tuple(labels))
     return out
 
 
@@ -346,7 +356,10 @@ def _region_entity(item: Mapping[str, Any], text: str, prediction_regions: Mappi
     if not isinstance(labels, list) or len(labels) != 1:
         raise _TaskError(f"{where}: needs exactly one label, has {labels!r}")
     surface = text[start:end]
-    if "text" in value and value["text"] != surface:
+    if not isinstance(value.get("text"), str):
+        raise _TaskError(f"{where}: region has no text, so its offsets [{start}:{end}] cannot "
+                         "be checked; export as JSON or JSON_MIN, which keep region text")
+    if value["text"] != surface:
         raise _TaskError(f"{where}: region text {value['text']!r} does not match the task "
                          f"text, which has {surface!r} at [{start}:{end}]")
     origin = item.get("origin")

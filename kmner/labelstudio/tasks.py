@@ -133,7 +133,7 @@ def write_tasks(path: str | Path, tasks: Iterable[Mapping[str, Any]]) -> int:
         fh.write("[")
         for task in tasks:
             fh.write(",\n" if n else "\n")
-            fh.write(json.dumps(task, ensure_ascii=False))
+            fh.write(json.dumps(task, ensure_ascii=False, allow_nan=False))
             n += 1
         fh.write("\n]\n")
     return n

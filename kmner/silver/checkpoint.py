@@ -40,11 +40,16 @@ class ResumableOutput:
     def __init__(self, output: Path, rejects: Path, inputs: list[Path],
                  settings: dict[str, Any]) -> None:
         self.output, self.rejects = output, rejects
-        self.out_partial = output.with_name(output.name + ".partial")
-        self.rej_partial = rejects.with_name(rejects.name + ".partial")
-        self.ckpt_path = output.with_name(output.name + ".checkpoint.json")
+        self.out_partial, self.rej_partial, self.ckpt_path = self.side_files(output, rejects)
         self.state = Checkpoint(_fingerprint(inputs), settings)
         self.out_fh = self.rej_fh = None
+
+    @staticmethod
+    def side_files(output: Path, rejects: Path) -> list[Path]:
+        """The partial files and the checkpoint written beside the outputs."""
+        return [output.with_name(output.name + ".partial"),
+                rejects.with_name(rejects.name + ".partial"),
+                output.with_name(output.name + ".checkpoint.json")]
 
     def open(self, resume: bool) -> Checkpoint | None:
         """Open the partial files. With ``resume``, continue from the checkpoint

@@ -24,7 +24,8 @@ def run_cmd(
                                              help="Compiled gazetteer (default: bundled)."),
     rejects: Optional[Path] = typer.Option(None, "--rejects",
                                            help="Reject file (default OUT.rejects.jsonl)."),
-    threads: int = typer.Option(2, "--threads", "-t", help="Kiwi worker threads."),
+    threads: int = typer.Option(2, "--threads", "-t", min=1, max=64,
+                         help="Kiwi worker threads."),
     kiwi_dict: Optional[Path] = typer.Option(None, "--kiwi-dict",
                                              help="Kiwi user dictionary to load."),
     resume: bool = typer.Option(False, "--resume",
@@ -33,7 +34,7 @@ def run_cmd(
 ) -> None:
     """Label raw text with the gazetteer, checked against Kiwi's morphemes."""
     from kmner.core.runinfo import write_run_info
-    from kmner.silver.pipeline import SilverConfig, run_silver
+    from kmner.silver.pipeline import SilverConfig, run_info_path, run_silver
 
     cfg = SilverConfig(inputs=[str(p) for p in inputs], output=str(output),
                        rejects=str(rejects) if rejects else None,
@@ -44,7 +45,7 @@ def run_cmd(
         typer.echo(line)
     info = write_run_info(output.parent, command="silver run", config=cfg,
                           extra={"summary": summary.to_dict()},
-                          name=output.name.removesuffix(".jsonl") + ".run.yaml")
+                          name=run_info_path(output).name)
     typer.echo(f"wrote {output} (run info: {info})")
     if not summary.balanced():
         raise typer.Exit(2)
@@ -52,7 +53,7 @@ def run_cmd(
 
 @app.command("stats")
 def stats_cmd(silver: Path = typer.Argument(..., help="Silver JSONL."),
-              top: int = typer.Option(10, help="Top terms per type."),
+              top: int = typer.Option(10, min=0, help="Top terms per type."),
               as_json: bool = typer.Option(False, "--json")) -> None:
     """Entities per type, top terms, and the share of records with entities."""
     from kmner.silver.stats import silver_stats
@@ -80,7 +81,7 @@ def eval_cmd(
                                                   "TSV/CSV (built on the fly)."),
     label_map: Optional[str] = typer.Option(None, "--label-map",
                                             help="e.g. kbmc (Symptom->Disease) or A=B,C="),
-    threads: int = typer.Option(2, "--threads", "-t"),
+    threads: int = typer.Option(2, "--threads", "-t", min=1, max=64),
     kiwi_dict: Optional[Path] = typer.Option(None, "--kiwi-dict"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write JSON here."),
 ) -> None:

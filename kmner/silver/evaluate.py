@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kmner.core.errors import InputError
 from kmner.core.jsonl import load_records
 from kmner.core.labelmap import LabelMap
 from kmner.core.records import Record
@@ -88,6 +89,9 @@ def evaluate_silver(gold_path: str | Path, gaz: CompiledGazetteer, *,
                     user_dict: str | None = None, n_resamples: int = 1000, seed: int = 0
                     ) -> SilverEval:
     gold = load_records(gold_path, allow_overlaps=True)
+    if not gold:
+        raise InputError("gold file has no records, so there is nothing to score; give a "
+                         "non-empty gold JSONL", path=str(gold_path))
     label_map = label_map or LabelMap()
     matcher = Matcher(gaz, user_dict=user_dict, num_workers=threads)
     pred = [r.copy_with(ents) for r, ents in zip(gold, matcher.match_many(r.text for r in gold))]

@@ -91,11 +91,18 @@ def iter_units(paths: list[Path]) -> Iterator[Unit]:
 
 
 def _txt_units(path: Path, prefix: str) -> Iterator[Unit]:
-    for lineno, line in iter_lines(path):
+    bad: deque = deque()
+    lines = iter_lines(path, on_bad=lambda lineno, err, raw: bad.append(
+        Rejected(str(path), lineno, None, err.reason, raw)))
+    for lineno, line in lines:
+        while bad:  # undecodable lines before this one, in order
+            yield bad.popleft()
         if not line.strip():
             yield Rejected(str(path), lineno, None, "empty line (no text)")
         else:
             yield DocUnit(str(path), lineno, f"{prefix}-{lineno}", line)
+    while bad:
+        yield bad.popleft()
 
 
 def _jsonl_units(path: Path, prefix: str) -> Iterator[Unit]:
@@ -104,7 +111,8 @@ def _jsonl_units(path: Path, prefix: str) -> Iterator[Unit]:
     n = 0
     # Overlaps are fine (the entities get replaced) but spans must match the text:
     # a mismatch means text and id no longer belong together.
-    for rec in read_records(path, on_error="reject", rejects=rejects, allow_overlaps=True):
+    for rec in read_records(path, on_error="reject", rejects=rejects, allow_overlaps=True,
+                            allow_duplicates=True):
         while queue:
             yield queue.popleft()
         n += 1

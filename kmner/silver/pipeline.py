@@ -18,12 +18,13 @@ from typing import Iterator
 from kmner.core.errors import InputError
 from kmner.core.jsonl import dumps
 from kmner.core.morph import by_sentence
+from kmner.core.paths import check_outputs
 from kmner.core.records import Record
 from kmner.gazetteer.boundaries import MorphIndex
 from kmner.gazetteer.compiled import CompiledGazetteer
 from kmner.gazetteer.matcher import Matcher
 from kmner.silver.checkpoint import ResumableOutput
-from kmner.silver.inputs import DocUnit, RecordUnit, Rejected, Unit, iter_units
+from kmner.silver.inputs import DocUnit, RecordUnit, Rejected, Unit, input_kind, iter_units
 
 
 @dataclass
@@ -219,11 +220,19 @@ def run_silver(cfg: SilverConfig, *, resume: bool = False, progress: bool = True
     if not paths:
         raise InputError("no input files given")
     for p in paths:
-        if not p.exists():
-            raise InputError("input file not found", path=str(p))
+        if not p.is_file():
+            raise InputError("input file not found (or not a file); check the path",
+                             path=str(p))
+        input_kind(p)  # an unknown kind is an error now, not after the outputs exist
+    for extra in (cfg.gazetteer, cfg.kiwi_user_dict):
+        if extra and not Path(extra).is_file():
+            raise InputError("not found or not a file; check the path", path=extra)
     output = Path(cfg.output)
     rejects = Path(cfg.rejects) if cfg.rejects else output.with_name(
         output.name.removesuffix(".jsonl") + ".rejects.jsonl")
+    check_outputs(inputs=[*paths, cfg.gazetteer, cfg.kiwi_user_dict],
+                  files=[output, rejects, *ResumableOutput.side_files(output, rejects),
+                         run_info_path(output)])
     if gazetteer is None:
         gazetteer = CompiledGazetteer.load(cfg.gazetteer or default_gazetteer_path())
     if cfg.threads < 1:
@@ -282,6 +291,11 @@ def run_silver(cfg: SilverConfig, *, resume: bool = False, progress: bool = True
     out.finish()
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def run_info_path(output: Path) -> Path:
+    """Where `kmner silver run` writes the run info of ``output``."""
+    return output.with_name(output.name.removesuffix(".jsonl") + ".run.yaml")
 
 
 def _restore(s: SilverSummary, counts: dict) -> None:

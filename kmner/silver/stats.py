@@ -35,7 +35,8 @@ class SilverStats:
 def silver_stats(path: str | Path) -> SilverStats:
     st = SilverStats()
     rejects = RejectLog()
-    for rec in read_records(path, on_error="reject", rejects=rejects, allow_overlaps=True):
+    for rec in read_records(path, on_error="reject", rejects=rejects, allow_overlaps=True,
+                            allow_duplicates=True):
         st.records += 1
         if rec.entities:
             st.records_with_entities += 1

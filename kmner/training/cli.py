@@ -9,6 +9,8 @@ from typing import Optional
 
 import typer
 
+from kmner.core.errors import finite
+from kmner.core.paths import check_outputs
 from kmner.training.encoder.cli import register_model_commands
 from kmner.training.splitter import DEFAULT_SPLITTER
 
@@ -24,7 +26,34 @@ def train_cmd(config: Path = typer.Argument(..., help="Training config (YAML or 
     from kmner.training.train import run_training
 
     cfg = load_config(TrainConfig, config)
+    check_train_paths(cfg, str(config))
     run_training(cfg, progress=not quiet)
+
+
+def _looks_local(ref: str) -> bool:
+    """A model reference that can only be a local path (a hub id is ORG/NAME)."""
+    return ref.startswith(("/", ".", "~")) or ref.count("/") > 1 or "\\" in ref
+
+
+def check_model_ref(where: str, ref: str) -> None:
+    """A model reference that can only be a local path must exist."""
+    from kmner.core.errors import ConfigError
+
+    if ref and _looks_local(ref) and not Path(ref).expanduser().exists():
+        raise ConfigError(f"{where}: {ref!r} does not exist; give a local model folder "
+                          "(e.g. from `kmner model fetch`) or a hub id ORG/NAME")
+
+
+def check_train_paths(cfg, where: str) -> None:
+    """Before any work: data files exist and a local base/encoder path exists."""
+    from kmner.core.errors import ConfigError
+
+    for key, ref in (("base", cfg.base), ("encoder", cfg.encoder)):
+        check_model_ref(f"{where}: {key}", ref)
+    for key in ("train", "dev", "silver"):
+        ref = getattr(cfg.data, key)
+        if ref and not Path(ref).is_file():
+            raise ConfigError(f"{where}: data.{key}: {ref!r} is not a file; check the path")
 
 
 def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder, adapter or hub id."),
@@ -33,11 +62,13 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
                 base: Optional[str] = typer.Option(None, help="Base model for an adapter."),
                 types: Optional[str] = typer.Option(
                     None, help="Comma-separated types (default: the model's)."),
-                threshold: Optional[float] = typer.Option(None, help="Default span threshold."),
+                threshold: Optional[float] = typer.Option(None, help="Default span threshold.",
+                                                            callback=finite, min=0.0, max=1.0),
                 thresholds: Optional[str] = typer.Option(
                     None, help="Per-type thresholds, e.g. Disease=0.4,Body=0.6."),
-                batch_size: int = typer.Option(16, help="Texts per forward pass."),
-                chunk_words: int = typer.Option(200, help="Word tokens per chunk of long texts."),
+                batch_size: int = typer.Option(16, min=1, help="Texts per forward pass."),
+                chunk_words: int = typer.Option(200, min=1,
+                                                help="Word tokens per chunk of long texts."),
                 device: Optional[str] = typer.Option(None, help="cpu or cuda (default: cuda if any)."),
                 precision: str = typer.Option("fp32", help="fp32, or bf16/fp16 autocast (faster)."),
                 splitter: Optional[str] = typer.Option(
@@ -50,6 +81,11 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
     from kmner.training.predict import PredictStats, predict_records
     from kmner.training.splitter import load_pretokenized
 
+    check_outputs(inputs=[input, model], files=[output])
+    check_model_ref("model", model)
+    if base:
+        check_model_ref("--base", base)
+    thr = _parse_thresholds(thresholds)
     loaded = load_model(model, base=base, device=device, splitter=splitter,
                         allow_kiwi=False if no_kiwi else None)
     records = load_records(input)
@@ -58,7 +94,6 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
     if types:
         names = [t.strip() for t in types.split(",") if t.strip()]
         type_map = {t: loaded.descriptions.get(t, "") for t in names}
-    thr = _parse_thresholds(thresholds)
     stats = PredictStats()
     preds = predict_records(loaded, records, types=type_map, threshold=threshold, thresholds=thr,
                             batch_size=batch_size, chunk_words=chunk_words, progress=True,
@@ -75,6 +110,7 @@ def tokenize_cmd(input: Path = typer.Argument(..., help="JSONL records."),
     from kmner.core.jsonl import load_records, write_records
     from kmner.training.splitter import KoreanWordSplitter, pretokenize
 
+    check_outputs(inputs=[input], files=[output])
     recs = load_records(input)
     n = write_records(output, pretokenize(recs, KoreanWordSplitter(splitter)))
     typer.echo(f"tokenised {n} records with {splitter} -> {output}")
@@ -83,7 +119,7 @@ def tokenize_cmd(input: Path = typer.Argument(..., help="JSONL records."),
 @model_app.command("init")
 def model_init(encoder: str = typer.Option(..., help="Encoder directory or hub id."),
                output: Path = typer.Option(..., "-o", "--output", help="New GLiNER2 folder."),
-               max_width: int = typer.Option(8, help="Longest span in word tokens."),
+               max_width: int = typer.Option(8, min=1, help="Longest span in word tokens."),
                splitter: str = typer.Option(DEFAULT_SPLITTER, help="Word splitter to record."),
                seed: int = typer.Option(0)) -> None:
     """Build a fresh GLiNER2 (random heads) on an encoder."""
@@ -173,9 +209,11 @@ def _parse_thresholds(spec: str | None) -> dict[str, float]:
         name, sep, value = part.partition("=")
         try:
             out[name.strip()] = float(value)
+            if not 0 <= out[name.strip()] <= 1:
+                raise ValueError(value)
         except ValueError:
-            raise ConfigError(f"--thresholds item {part.strip()!r} is not TYPE=NUMBER, "
-                              "e.g. Disease=0.4,Body=0.6") from None
+            raise ConfigError(f"--thresholds item {part.strip()!r} is not TYPE=NUMBER with "
+                              "a number from 0 to 1, e.g. Disease=0.4,Body=0.6") from None
         if not sep or not name.strip():
             raise ConfigError(f"--thresholds item {part.strip()!r} is not TYPE=NUMBER")
     return out

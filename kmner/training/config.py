@@ -6,7 +6,7 @@ ones) and saved next to the outputs. Field names follow GLiNER2 2.1.0's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 DEFAULT_DESCRIPTIONS: dict[str, str] = {
     "Disease": "질병, 증상, 의학적 상태",
@@ -40,6 +40,9 @@ class DataConfig:
     silver_weight: float = 1.0
     label_map: Any = None
     max_records: int = 0
+
+    RANGES: ClassVar[dict] = {"dev_fraction": (0, 0.9), "gold_weight": (0, None),
+                              "silver_weight": (0, None), "max_records": (0, None)}
 
 
 @dataclass
@@ -199,6 +202,19 @@ class TrainConfig:
     tune_threshold: bool = True
     save_merged: bool = False
     resume_from: str = ""
+
+    RANGES: ClassVar[dict] = {
+        "max_width": (0, None), "max_width_cap": (1, None), "max_len": (1, None),
+        "lora_r": (1, None), "lora_alpha": (0, None), "lora_dropout": (0, 1),
+        "num_epochs": (1, None), "max_steps": (-1, None), "batch_size": (1, None),
+        "eval_batch_size": (1, None), "gradient_accumulation_steps": (1, None),
+        "task_lr": (0, None), "encoder_lr": (0, None), "weight_decay": (0, None),
+        "max_grad_norm": (0, None), "warmup_ratio": (0, 1), "eval_steps": (1, None),
+        "early_stopping_patience": (1, None), "num_workers": (0, None),
+        "cpu_threads": (0, None), "threshold": (0, 1)}
+    CHOICES: ClassVar[dict] = {
+        "precision": ("auto", "fp32", "bf16", "fp16"), "eval_strategy": ("epoch", "steps"),
+        "scheduler_type": ("linear", "cosine", "cosine_restarts", "constant")}
 
     def __post_init__(self) -> None:
         if bool(self.base) == bool(self.encoder):
