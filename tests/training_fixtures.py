@@ -32,14 +32,17 @@ def tiny_records(n: int | None = None, prefix: str = "t") -> list[Record]:
     return out
 
 
-def build_tiny_encoder(out: Path, *, hidden: int = 32, seed: int = 0) -> Path:
+def build_tiny_encoder(out: Path, *, hidden: int = 32, seed: int = 0, extra_chars: str = "") -> Path:
+    """``extra_chars`` widens the vocabulary (e.g. capitals, so that type names
+    such as Body are not all [UNK] and the model can tell them apart)."""
     import torch
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
     from tokenizers.processors import TemplateProcessing
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
     chars = sorted({c for t, _ in SENTENCES for c in t if not c.isspace()}
-                   | set("가나다라마바사아자차카타파하이은는을를의에도.,?!()0123456789abcdefghijklmnopqrstuvwxyz"))
+                   | set("가나다라마바사아자차카타파하이은는을를의에도.,?!()0123456789abcdefghijklmnopqrstuvwxyz")
+                   | set(extra_chars))
     vocab = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "[MASK]": 4}
     for c in chars:
         vocab.setdefault(c, len(vocab))
