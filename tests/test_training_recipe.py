@@ -184,7 +184,7 @@ def test_tolerated_sample_errors_are_still_counted(work):
 
 def test_length_batches_cover_every_example_once_and_group_lengths():
     lengths = [(i * 37) % 50 + 1 for i in range(203)]
-    sampler = LengthBatches(lengths, 8, window=4, seed=1)
+    sampler = LengthBatches(lengths, 8, seed=1)
     first = sampler.batches()
     flat = sorted(i for b in first for i in b)
     assert flat == list(range(len(lengths)))
@@ -202,3 +202,29 @@ def test_private_gliner2_hooks_fit_the_installed_version():
 
     assert version("gliner2") == PINNED_GLINER2
     assert check_private_api() == []
+
+
+def test_save_best_false_ships_the_last_epoch_with_its_own_dev_figures(work):
+    import json
+
+    from kmner.training.train import run_training
+
+    res = run_training(config(work, "last", num_epochs=3, save_best=False, tune_threshold=True),
+                       progress=False, log=quiet)
+    metrics = json.loads((res.output_dir / "metrics.json").read_text())
+    last = metrics["eval_history"][-1]
+    assert metrics["selected_checkpoint"] == "final"
+    assert metrics["best_dev_f1"] == last["eval_f1"]
+    assert metrics["threshold"] == last.get("eval_threshold", 0.5)
+
+
+def test_predict_windows_respect_word_and_character_budgets():
+    from kmner.training.predict import _windows
+
+    offs = [(i * 3, i * 3 + 2) for i in range(10)]  # ten 2-char words, one space apart
+    assert _windows(offs, 20, 2) == [(0, 10)]
+    wins = _windows(offs, 20, 1, max_chars=8)  # at most 3 words fit in 8 characters
+    assert all(offs[b - 1][1] - offs[a][0] <= 8 for a, b in wins)
+    assert wins[0][0] == 0 and wins[-1][1] == 10
+    assert all(b2 > b1 and a2 < b1 for (a1, b1), (a2, b2) in zip(wins, wins[1:]))
+    assert _windows(offs, 4, 1) == [(0, 4), (3, 7), (6, 10)]

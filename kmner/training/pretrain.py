@@ -33,6 +33,7 @@ from kmner.core.errors import ConfigError
 from kmner.core.jsonl import load_records, write_records
 from kmner.core.records import Record
 from kmner.core.runinfo import from_mapping, write_run_info
+from kmner.silver.pipeline import SilverConfig, run_silver
 from kmner.training.config import TrainConfig
 
 COARSE: dict[str, str] = {
@@ -89,8 +90,13 @@ class PretrainConfig:
 
     encoder: encoder directory (``kmner model fetch e5-small``) or hub id.
     output_dir: run folder; the base is ``OUTPUT_DIR/model``.
-    silver: silver JSONL files (``kmner silver run`` on the hospital's own raw
-        text); their entities' ``meta`` (source, code) give the fine view.
+    raw: raw text inputs (.txt a document per line, .jsonl whose entities are
+        ignored, gzip) run through ``kmner silver run`` first, into
+        ``OUTPUT_DIR/silver.jsonl``: the hospital's own notes, or the unlabelled
+        text of training splits.
+    gazetteer: compiled gazetteer for that silver run (default: the bundled one).
+    silver: silver JSONL files made earlier; their entities' ``meta`` (source,
+        codes) give the fine view.
     anatomy: the anatomy vocabulary TSV whose rows ``anatomy:line N`` codes
         point into (for anatomy systems); empty = Body stays coarse.
     general: general-domain gold JSONL with KLUE-NER tags (PS LC OG DT TI QT).
@@ -108,6 +114,8 @@ class PretrainConfig:
 
     encoder: str = ""
     output_dir: str = "runs/pretrain"
+    raw: list[str] = field(default_factory=list)
+    gazetteer: str = ""
     silver: list[str] = field(default_factory=list)
     anatomy: str = ""
     general: list[str] = field(default_factory=list)
@@ -121,8 +129,8 @@ class PretrainConfig:
     def __post_init__(self) -> None:
         if not self.encoder:
             raise ConfigError("pretrain: encoder is required")
-        if not self.silver and not self.general:
-            raise ConfigError("pretrain: give silver and/or general data")
+        if not self.raw and not self.silver and not self.general:
+            raise ConfigError("pretrain: give raw text, silver and/or general data")
         if not 0.0 <= self.fine_share <= 1.0:
             raise ConfigError(f"pretrain: fine_share must be in [0, 1], got {self.fine_share}")
 
@@ -253,6 +261,12 @@ def run_pretrain(cfg: PretrainConfig, *, progress: bool = True, log=print):
 
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if cfg.raw:
+        silver_path = out / "silver.jsonl"
+        s = run_silver(SilverConfig(inputs=list(cfg.raw), output=str(silver_path), threads=1,
+                                    gazetteer=cfg.gazetteer or None), progress=progress)
+        log(f"silver: {s.records} sentences, {s.records_with_entities} with entities")
+        cfg = dataclasses.replace(cfg, silver=[*cfg.silver, str(silver_path)], raw=[])
     data = build_pretrain_data(cfg)
     path = out / "pretrain_data.jsonl"
     write_records(path, data.records)
