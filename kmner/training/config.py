@@ -72,6 +72,10 @@ class TrainConfig:
         (mean over its [E] marker and label subwords, so types differ from the
         first step) or ``marker`` (GLiNER2's own: the marker alone). Recorded in
         the model's kmner.json and applied again on load.
+    type_contrast: weight of an extra loss term: cross-entropy over the declared
+        types at each gold span (0 = GLiNER2's per-span BCE alone). The BCE's type
+        signal comes from the few gold spans and is drowned by the many negative
+        spans; this term says directly which asked type a mention is.
     synthetic_label_prob: share of training prompts whose types GLiNER2 renames
         "entity 1..n" (then known only by their descriptions). GLiNER2's default
         is 0.2; with few types it teaches the heads to answer any entity for
@@ -159,6 +163,7 @@ class TrainConfig:
     splitter: str = "kiwi-terms"
     shuffle_types: bool = True
     type_pooling: str = "label"
+    type_contrast: float = 1.0
     synthetic_label_prob: float = 0.0
     train_type_markers: bool = True
     type_lr: float | None = None
@@ -226,6 +231,8 @@ class TrainConfig:
             raise ValueError(f"eval_strategy must be 'epoch' or 'steps', got {self.eval_strategy!r}")
         if self.type_pooling not in ("label", "marker"):
             raise ValueError(f"type_pooling must be 'label' or 'marker', got {self.type_pooling!r}")
+        if not self.type_contrast >= 0:
+            raise ValueError(f"type_contrast must be >= 0, got {self.type_contrast}")
         if not 0.0 <= self.synthetic_label_prob <= 1.0:
             raise ValueError(f"synthetic_label_prob must be in [0, 1], got {self.synthetic_label_prob}")
         if self.type_lr is not None and not self.type_lr > 0:

@@ -27,6 +27,12 @@ or reshapes any of it:
   label words differ from the first step. Models trained so record
   ``type_pooling: label`` in kmner.json, and :func:`kmner.training.model.load_model`
   applies the same pooling;
+- ``Extractor.compute_struct_loss_from_scores(scores, structure, masking_rate)``
+  (wrapped on one model by :func:`add_type_contrast`): besides GLiNER2's
+  per-span, per-type BCE, a cross-entropy over the declared types at every gold
+  span, so the loss says directly which of the asked types a mention is. In the
+  BCE the few gold spans' type terms are drowned by hundreds of negative spans
+  that push every type's query the same way;
 - ``ExtractorTrainer._log_metrics`` and ``_save_checkpoint``: dev F1 on the
   progress bar, epoch numbers after a resume, and a state file per checkpoint.
 """
@@ -54,6 +60,8 @@ PRIVATE_API: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     ("gliner2.training.trainer", "ExtractorTrainer._create_optimizer", ("self",)),
     ("gliner2.training.trainer", "ExtractorTrainer._log_metrics", ("self", "metrics", "prefix")),
     ("gliner2.training.trainer", "ExtractorTrainer._save_checkpoint", ("self", "name")),
+    ("gliner2.models.span.model", "Extractor.compute_struct_loss_from_scores",
+     ("self", "scores", "structure", "masking_rate")),
     ("gliner2.processor", "SchemaTransformer.SPECIAL_TOKENS", None),
     ("gliner2.processor", "SchemaTransformer.extract_embeddings_from_batch",
      ("self", "token_embeddings", "input_ids", "batch")),
@@ -159,6 +167,42 @@ def apply_type_pooling(model, pooling: str | None) -> None:
     if pooling != "label":
         raise InputError(f"type_pooling must be one of {', '.join(TYPE_POOLINGS)}, got {pooling!r}")
     pool_type_labels(model)
+
+
+def _gold_cells(structure) -> list[tuple[int, int, int]]:
+    """(type index, start, width) of every gold span of an entity task."""
+    cells = []
+    for k, spans in enumerate(structure[1][0] if structure[0] else []):
+        for span in ([spans] if isinstance(spans, tuple) else spans or []):
+            if span is not None and span != (-1, -1):
+                cells.append((k, span[0], span[1] - span[0]))
+    return cells
+
+
+def add_type_contrast(model, weight: float) -> None:
+    """Add ``weight`` x cross-entropy over the declared types at each gold span to
+    the span loss of ``model`` (training only; see the module docstring)."""
+    import torch
+    import torch.nn.functional as F
+
+    if weight <= 0 or getattr(model, "_kmner_type_contrast", 0.0):
+        return
+    original = model.compute_struct_loss_from_scores
+
+    def loss_with_contrast(scores, structure, masking_rate=0.5):
+        loss = original(scores, structure, masking_rate)
+        if not model.training or scores.shape[1] < 2:
+            return loss
+        cells = [(k, s, w) for k, s, w in _gold_cells(structure)
+                 if s < scores.shape[2] and 0 <= w < scores.shape[3]]
+        if not cells:
+            return loss
+        idx = torch.tensor(cells, device=scores.device)
+        logits = scores[0, :, idx[:, 1], idx[:, 2]].transpose(0, 1)  # [gold spans, types]
+        return loss + weight * F.cross_entropy(logits.float(), idx[:, 0], reduction="sum")
+
+    model.compute_struct_loss_from_scores = loss_with_contrast
+    model._kmner_type_contrast = weight
 
 
 def configure_sampling(model, *, shuffle_types: bool, synthetic_label_prob: float) -> None:

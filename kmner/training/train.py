@@ -22,8 +22,8 @@ from kmner.training.examples import (AlignmentReport, build_examples, check_type
                                      max_width_from_data, split_dev, weighted)
 from kmner.core.runinfo import write_run_info
 from kmner.evaluation.scoring import score_records
-from kmner.training.hooks import (STATE_FILE, TrainerOptions, apply_type_pooling,
-                                  configure_sampling,
+from kmner.training.hooks import (STATE_FILE, TrainerOptions, add_type_contrast,
+                                  apply_type_pooling, configure_sampling,
                                   make_trainer_class, train_marker_rows_only)
 from kmner.training.model import (LoadedModel, attach_splitter, ensure_base, load_gliner,
                                   load_model, merge_adapter, save_full, weights_hash,
@@ -165,6 +165,7 @@ def prepare_model(cfg: TrainConfig, sp: Splitters, out: Path, log):
     model = load_gliner(base, max_width=sp.max_width)
     attach_splitter(model, sp.train)
     apply_type_pooling(model, cfg.type_pooling)
+    add_type_contrast(model, cfg.type_contrast)
     configure_sampling(model, shuffle_types=cfg.shuffle_types,
                        synthetic_label_prob=cfg.synthetic_label_prob)
     if not cfg.use_lora and cfg.freeze_embeddings:
