@@ -67,8 +67,8 @@ def evaluate_command(
     Writes metrics.json, report.md and report.html (strict and lenient P/R/F1, per-type
     scores, recognition rate, confusion, boundary errors, PR curve) into OUTPUT."""
     from kmner.core.runinfo import load_config
-    from kmner.evaluation.evaluate import (EvaluationConfig, choose_threshold_on_dev, evaluate,
-                                           write_evaluation)
+    from kmner.evaluation.evaluate import EvaluationConfig, choose_threshold_on_dev, evaluate
+    from kmner.evaluation.report import write_evaluation
     from kmner.evaluation.render_md import console_summary
 
     config = load_config(EvaluationConfig, config_path) if config_path else EvaluationConfig()

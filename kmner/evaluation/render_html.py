@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import time
 from html import escape
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 from kmner.core.records import Entity, Record
+from kmner.core.runinfo import package_versions
 from kmner.evaluation.bootstrap import ci_label
+from kmner.evaluation.comparison import Comparison
+from kmner.evaluation.criteria import RECOGNITION_CRITERIA, recognition_level
 from kmner.evaluation.error_analysis import BOUNDARY_KINDS, MISSED, SPURIOUS
 from kmner.evaluation.matching import MODE_DESCRIPTIONS
+from kmner.evaluation.results import Evaluation
 from kmner.evaluation.svg import Bar, bar_chart, pr_curve_chart
-
-if TYPE_CHECKING:
-    from kmner.evaluation.compare import Comparison
-    from kmner.evaluation.evaluate import Evaluation
 
 CSS = """
 :root{--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;--bg:#f8fafc;--card:#fff;
@@ -116,8 +116,6 @@ def alert(warnings: Sequence[str], headline: str) -> str:
 
 
 def recognition_gauge(rate: float, low: float | None = None) -> str:
-    from kmner.evaluation.evaluate import RECOGNITION_CRITERIA, recognition_level
-
     ticks = "".join(f'<div class="tick" style="left:{bar * 100:.0f}%">'
                     f"<span>{name} {bar:.0%}</span></div>"
                     for name, bar in RECOGNITION_CRITERIA)
@@ -228,9 +226,7 @@ def boundary_table(errors) -> str:
             f'{"".join(rows)}</table>')
 
 
-def evaluation_html(ev: "Evaluation") -> str:
-    from kmner.core.runinfo import package_versions
-
+def evaluation_html(ev: Evaluation) -> str:
     m = ev.micro
     iv = ev.intervals
     level = ci_label(ev.config.confidence)
@@ -336,13 +332,13 @@ def evaluation_html(ev: "Evaluation") -> str:
     return page(ev.title, "".join(parts))
 
 
-def _source_cell(cmp: "Comparison", system) -> str:
+def _source_cell(cmp: Comparison, system) -> str:
     link = cmp.extra.get("system_reports", {}).get(system.name)
     text = escape(system.source)
     return f'{text} · <a href="{escape(link)}">full report</a>' if link else text
 
 
-def comparison_html(cmp: "Comparison") -> str:
+def comparison_html(cmp: Comparison) -> str:
     names = [s.name for s in cmp.systems]
     sub = (f"{cmp.n_sentences} sentences · {cmp.n_gold_entities} gold entities · "
            f"baseline: {escape(cmp.baseline)} · label map: {escape(cmp.label_map_description)}")
@@ -359,7 +355,7 @@ def comparison_html(cmp: "Comparison") -> str:
         parts.append(
             f"<section><h2>{escape(cmp.baseline)} → {escape(other)}</h2><table><tr>"
             f"<th>metric</th><th>{escape(cmp.baseline)}</th><th>{escape(other)}</th>"
-            f"<th>Δ</th><th>Δ 95% CI</th><th>p</th><th class=\"l\">verdict</th></tr>"
+            f"<th>Δ</th><th>Δ {cmp.ci_label}</th><th>p</th><th class=\"l\">verdict</th></tr>"
             f'{"".join(rows)}</table><p class="muted">p: approximate randomisation over '
             f"sentences ({cmp.n_permutations} permutations, seed {cmp.seed}); CI: paired "
             f"sentence bootstrap. Significant at p &lt; 0.05.</p></section>")
@@ -373,7 +369,8 @@ def comparison_html(cmp: "Comparison") -> str:
         rows.append((t, bars))
     chart = bar_chart(rows, width=1000, bar_height=18, label_width=110)
     parts.append(f"<section><h2>F1 by type</h2>{chart}"
-                 '<p class="muted">Whiskers: 95% sentence-bootstrap CI of each system.</p>'
+                 f'<p class="muted">Whiskers: {cmp.ci_label} of each system '
+                 "(sentence bootstrap).</p>"
                  "</section>")
     sys_rows = "".join(
         f"<tr><td>{escape(s.name)}</td><td>{pct(s.scores.micro.precision)}</td><td>"
