@@ -69,7 +69,7 @@ def evaluate_command(
     from kmner.core.runinfo import load_config
     from kmner.evaluation.evaluate import EvaluationConfig, choose_threshold_on_dev, evaluate
     from kmner.evaluation.report import write_evaluation
-    from kmner.evaluation.render_md import console_summary
+    from kmner.evaluation.console import console_summary
 
     config = load_config(EvaluationConfig, config_path) if config_path else EvaluationConfig()
     # Flags given on the command line override the config file.
@@ -125,6 +125,8 @@ def compare_command(
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap and permutations."),
     n_permutations: int = typer.Option(10000, "--n-permutations",
                                        help="Permutations of the significance test."),
+    confidence: float = typer.Option(0.95, "--confidence",
+                                     help="Confidence level of every interval."),
     title: Optional[str] = typer.Option(None, "--title", help="Report title."),
     screenshot: bool = typer.Option(False, "--screenshot",
                                     help="Also render report.html to report.png (chromium)."),
@@ -135,7 +137,7 @@ def compare_command(
     files (the first is the baseline), and writes the same three artefacts."""
     from kmner.evaluation.compare import compare_reports_to_dir, compare_to_dir
     from kmner.evaluation.evaluate import EvaluationConfig
-    from kmner.evaluation.render_md import console_comparison
+    from kmner.evaluation.console import console_comparison
 
     reports, pred, names = list(reports or []), list(pred or []), list(name or [])
     if reports and (gold or pred):
@@ -144,7 +146,8 @@ def compare_command(
         if len(reports) < 2:
             raise InputError("kmner compare needs two report directories (or --gold/--pred)")
         cmp = compare_reports_to_dir(reports, output, names=names, seed=seed,
-                                     n_permutations=n_permutations, title=title)
+                                     n_permutations=n_permutations, title=title,
+                                     confidence=confidence)
     else:
         if gold is None or len(pred) < 2:
             raise InputError("kmner compare needs --gold and at least two --pred files "
@@ -155,7 +158,7 @@ def compare_command(
         if len(set(names)) != len(names):
             names = [f"{i + 1}:{n}" for i, n in enumerate(names)]
         config = EvaluationConfig(label_map=label_map, seed=seed, n_permutations=n_permutations,
-                                  allow_new_types=allow_new_types)
+                                  allow_new_types=allow_new_types, confidence=confidence)
         gold_records = _load(gold, "gold")
         preds = {n: _load(p, "prediction") for n, p in zip(names, pred)}
         cmp = compare_to_dir(gold_records, preds, output, seed=seed, title=title, config=config,

@@ -1,4 +1,5 @@
-"""Markdown reports (and the console summary), from the same results as the HTML."""
+"""Markdown reports, from the same results as the HTML (console.py prints the
+terminal summary)."""
 
 from __future__ import annotations
 
@@ -136,29 +137,3 @@ def comparison_markdown(cmp: Comparison) -> str:
                         s.scores.micro.f1, _ci(cmp.intervals[s.name]["micro"]),
                         s.scores.macro_f1, f"`{s.source}`"] for s in cmp.systems]))
     return "".join(out)
-
-
-def console_summary(ev: Evaluation) -> str:
-    m, iv = ev.micro, ev.intervals
-    lines = [f"{ev.n_sentences} sentences, {ev.n_gold_entities} gold / {ev.n_pred_entities} "
-             f"predicted entities; label map: {ev.label_map.describe()}",
-             f"strict  P {m.precision:.3f}  R {m.recall:.3f}  F1 {m.f1:.3f} "
-             f"{_ci(iv['f1'])}  macro F1 {ev.macro_f1:.3f}",
-             f"recognition rate {ev.recognition_rate:.1%} {_ci(iv['recall'])}"]
-    for name, s in ev.modes.items():
-        if name != "strict":
-            lines.append(f"{name:<9}F1 {s.micro.f1:.3f}")
-    for t, p in sorted(ev.per_type.items()):
-        lines.append(f"  {t:<12} P {p.precision:.3f}  R {p.recall:.3f}  F1 {p.f1:.3f} "
-                     f"{_ci(ev.per_type_intervals[t])}  support {p.support:g}")
-    return "\n".join(lines)
-
-
-def console_comparison(cmp: Comparison) -> str:
-    lines = []
-    for other, tests in cmp.tests.items():
-        lines.append(f"{cmp.baseline} -> {other}")
-        for k, t in tests.items():
-            lines.append(f"  {k:<28} {t.value_a:.3f} -> {t.value_b:.3f}  Δ {t.delta:+.3f} "
-                         f"[{t.low:+.3f}, {t.high:+.3f}]  p={t.p_value:.4f}  {t.verdict()}")
-    return "\n".join(lines)
