@@ -54,7 +54,7 @@ def run_demo(cfg: DemoConfig, *, log: Callable[[str], None] = print) -> dict:
     from kmner.evaluation import evaluate_to_dir
     from kmner.gazetteer.compiled import build_gazetteer
     from kmner.gazetteer.config import table_config
-    from kmner.labelstudio.tasks import records_to_tasks, write_tasks
+    from kmner.data.ls_tasks import records_to_tasks, write_tasks
     from kmner.silver.evaluate import evaluate_silver, format_eval
     from kmner.silver.pipeline import SilverConfig, run_silver
 

@@ -105,3 +105,24 @@ def test_no_import_cycle_in_kmner():
     if cycle:
         steps = [f"{a} (line {graph[a][b]}) -> {b}" for a, b in zip(cycle, cycle[1:])]
         raise AssertionError("import cycle:\n  " + "\n  ".join(steps))
+
+
+# Cross-package imports point down this order (same level: no imports between them):
+# evaluation is the library every stage scores with, data/ holds the formats and
+# gold records that labelstudio/ builds on.
+LAYERS = {"core": 0, "kmner": 1, "evaluation": 1, "gazetteer": 1, "data": 2, "silver": 2,
+          "labelstudio": 3, "training": 3, "demo": 4, "demo_cli": 5, "cli": 6, "__main__": 7}
+
+
+def _package(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def test_dependency_arrows_point_one_way():
+    graph = import_graph()
+    wrong = [f"{a} (line {line}) -> {b}" for a, edges in sorted(graph.items())
+             for b, line in sorted(edges.items())
+             if _package(a) != _package(b)
+             and LAYERS[_package(a)] <= LAYERS[_package(b)]]
+    assert not wrong, "imports against the layer order:\n  " + "\n  ".join(wrong)

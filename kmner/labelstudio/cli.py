@@ -102,7 +102,7 @@ def export_cmd(
 
     Each task has data.text, data.kmner_id and one prediction; import the file in
     Label Studio's Import dialog."""
-    from kmner.labelstudio.tasks import ExportSummary, records_to_tasks, write_tasks
+    from kmner.data.ls_tasks import ExportSummary, records_to_tasks, write_tasks
 
     records, scores = _ordered_silver(silver, order, compare)
     summary = ExportSummary()
@@ -113,7 +113,7 @@ def export_cmd(
 
 def _policy(annotations: str, annotator: Optional[str], relabelled: str, on_error: str,
             allow_overlaps: bool, text_field: str):
-    from kmner.labelstudio.policies import ImportPolicy
+    from kmner.data.gold_policies import ImportPolicy
 
     return ImportPolicy(annotations=annotations, annotator=annotator, relabelled=relabelled,
                         on_error=on_error, allow_overlaps=allow_overlaps, text_field=text_field)
@@ -188,7 +188,7 @@ def import_cmd(
 ) -> None:
     """Turn a Label Studio JSON or JSON_MIN export file into gold records."""
     from kmner.core.records import KBMC_TYPES
-    from kmner.labelstudio.gold import import_export, load_export
+    from kmner.data.gold import import_export, load_export
 
     policy = _policy(annotations, annotator, relabelled, on_error, allow_overlaps, text_field)
     silver_records = _load_silver(silver) if silver else None
@@ -254,7 +254,7 @@ def pull_cmd(
 ) -> None:
     """Pull a project's annotations as gold records (one export request)."""
     from kmner.labelstudio.client import connect, pull
-    from kmner.labelstudio.gold import import_export
+    from kmner.data.gold import import_export
 
     policy = _policy(annotations, annotator, relabelled, on_error, allow_overlaps, text_field)
     silver_records = _load_silver(silver) if silver else None

@@ -21,8 +21,8 @@ from kmner.core.records import KBMC_TYPES, Record
 from kmner.labelstudio.config import label_config, labels_in_config, span_control
 from kmner.labelstudio.errors import (AuthenticationFailed, LabelStudioError, ProjectNotFound,
                                       ServerUnavailable)
-from kmner.labelstudio.gold import parse_export
-from kmner.labelstudio.tasks import (DEFAULT_MODEL_VERSION, check_exportable, nfc_record,
+from kmner.data.gold import parse_export
+from kmner.data.ls_tasks import (DEFAULT_MODEL_VERSION, check_exportable, nfc_record,
                                      records_to_tasks)
 
 DEFAULT_BATCH_SIZE = 1000

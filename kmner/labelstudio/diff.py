@@ -18,7 +18,7 @@ from kmner.core.records import Entity, Record
 from kmner.evaluation.bootstrap import ci_label
 from kmner.evaluation.tables import text_table
 from kmner.evaluation.uncertainty import Resampling, score_with_ci
-from kmner.labelstudio.tasks import nfc_record
+from kmner.data.ls_tasks import nfc_record
 
 CATEGORIES = ("kept", "type_changed", "boundary_changed", "deleted", "added")
 
