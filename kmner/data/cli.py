@@ -47,14 +47,12 @@ def _descriptions(value: Optional[str]) -> Optional[dict[str, str]]:
 
 
 def _read_many(paths: list[Path], fmt: Optional[str], report, options: dict[str, Any]):
-    from tqdm import tqdm
-
     from kmner.data import formats
+    from kmner.data.convert import read_records
 
     sources = []
     for p in paths:
-        records = list(tqdm(formats.read(p, fmt, report=report, **options),
-                            desc=f"reading {p.name}", unit=" rec", disable=None, leave=False))
+        records = read_records(p, fmt, report, options, progress=True)
         typer.echo(f"read {len(records):,} records from {p} "
                    f"({fmt or formats.guess_format(p)})", err=True)
         sources.append(records)
@@ -106,40 +104,24 @@ def convert_cmd(
     style: Optional[str] = typer.Option(None, help="instruct: alpaca or chat."),
 ) -> None:
     """Convert IN to OUT. Every input record is written or rejected with a reason."""
-    from kmner.core.errors import KmnerError
-    from kmner.core.labelmap import LabelMap
-    from kmner.data import formats
+    from kmner.data.convert import convert
     from kmner.data.report import Report
 
-    fmt_in = from_ or formats.guess_format(src)
-    fmt_out = to or formats.guess_format(dst, for_writing=True)
     given = {"repair": repair, "respace": respace, "scheme": scheme, "tag_column": tag_column,
              "encoding": encoding, "split": split, "ambiguous": ambiguous,
              "tokenizer": tokenizer, "unaligned": unaligned, "mentions": mentions,
              "types": _types(types), "descriptions": _descriptions(descriptions),
              "style": style, "keep_text": False if plain else None}
-    given = {k: v for k, v in given.items() if v is not None}
-    r_opts, w_opts = formats.options_of(fmt_in, "read"), formats.options_of(fmt_out, "write")
-    unused = [k for k in given if k not in r_opts | w_opts]
-    if unused:
-        raise KmnerError(f"option(s) {', '.join('--' + k.replace('_', '-') for k in unused)} "
-                         f"do not apply to reading {fmt_in} or writing {fmt_out}")
     report = Report(on_error=on_error)  # type: ignore[arg-type]
-    (records,) = _read_many([src], fmt_in, report, {k: v for k, v in given.items()
-                                                   if k in r_opts})
-    n_read = len(records)
-    if label_map:
-        from collections import Counter
-
-        counts: Counter = Counter()
-        records = LabelMap.parse(label_map).apply(records, counts)
-        typer.echo(f"label map: {dict(counts)}", err=True)
-    rejected_before = len(report.rejects)
-    n = formats.write(dst, records, fmt_out, report=report,
-                      **{k: v for k, v in given.items() if k in w_opts})
-    typer.echo(f"wrote {n:,} records to {dst} ({fmt_out}); read {n_read:,}, rejected while "
-               f"reading {rejected_before:,}, while writing "
-               f"{len(report.rejects) - rejected_before:,}", err=True)
+    done = convert(src, dst, fmt_in=from_, fmt_out=to, options=given, label_map=label_map,
+                   report=report, progress=True,
+                   on_read=lambda c: typer.echo(f"read {c.n_read:,} records from {src} "
+                                                f"({c.fmt_in})", err=True))
+    if done.label_map_counts is not None:
+        typer.echo(f"label map: {done.label_map_counts}", err=True)
+    typer.echo(f"wrote {done.n_written:,} records to {dst} ({done.fmt_out}); read "
+               f"{done.n_read:,}, rejected while reading {done.rejected_reading:,}, while "
+               f"writing {done.rejected_writing:,}", err=True)
     _echo_report(report, rejects or dst.with_name(dst.name + ".rejects.jsonl"))
 
 
