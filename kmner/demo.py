@@ -8,10 +8,12 @@ Each step is a plain library call; this module only wires them together.
 
 from __future__ import annotations
 
+import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from kmner.core.bundled import bundled_dir
 
@@ -32,6 +34,8 @@ class DemoConfig:
     num_epochs: Phase 1 epochs.
     threads: Kiwi worker threads.
     seed: seed for splits, training and bootstrap.
+    verbose: also show the libraries' INFO logs (GLiNER2's per-step and
+        per-checkpoint lines); by default they show warnings only.
     """
 
     output_dir: str = "out/demo"
@@ -44,6 +48,31 @@ class DemoConfig:
     num_epochs: int = 8
     threads: int = 2
     seed: int = 0
+    verbose: bool = False
+
+
+# Loggers of the libraries training runs on; kmner's own progress goes through `log`.
+LIBRARY_LOGGERS = ("gliner2", "transformers", "peft", "huggingface_hub", "accelerate",
+                   "torch", "urllib3")
+
+
+@contextmanager
+def library_logs(verbose: bool) -> Iterator[None]:
+    """Library loggers at WARNING inside the block (unless ``verbose``), restored after.
+    GLiNER2's trainer calls logging.basicConfig(level=INFO) and logs every step,
+    evaluation and checkpoint at INFO; the demo's reader needs kmner's lines."""
+    if verbose:
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 def run_demo(cfg: DemoConfig, *, log: Callable[[str], None] = print) -> dict:
@@ -112,9 +141,11 @@ def run_demo(cfg: DemoConfig, *, log: Callable[[str], None] = print) -> dict:
         log("[6/6] Phase 1: LoRA on 40 gold sentences, before/after on 10")
         from kmner.training.experiment import run_demo_training
 
-        figures["phase1"] = run_demo_training(out / "phase1", encoder=str(encoder),
-                                              gold=cfg.gold, num_epochs=cfg.num_epochs,
-                                              log=lambda m: log("      " + str(m)))
+        with library_logs(cfg.verbose):
+            figures["phase1"] = run_demo_training(out / "phase1", encoder=str(encoder),
+                                                  gold=cfg.gold, num_epochs=cfg.num_epochs,
+                                                  log=lambda m: log("      " + str(m)),
+                                                  progress=cfg.verbose)
     figures["seconds"] = round(time.perf_counter() - started, 1)
     log(f"done in {figures['seconds']} s; everything is in {out}/")
     return figures
