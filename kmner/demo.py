@@ -16,6 +16,17 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from kmner.core.bundled import bundled_dir
+from kmner.core.jsonl import load_records, write_records
+from kmner.core.labelmap import LabelMap
+from kmner.core.runinfo import write_run_info
+from kmner.data.ls_tasks import records_to_tasks, write_tasks
+from kmner.evaluation.evaluate import evaluate_to_dir
+from kmner.gazetteer.compiled import build_gazetteer
+from kmner.gazetteer.config import table_config
+from kmner.silver.evaluate import evaluate_silver, format_eval
+from kmner.silver.pipeline import SilverConfig, run_silver
+from kmner.training.encoder.convert import default_encoder_dir, ensure_default_encoder
+from kmner.training.experiment import run_demo_training
 
 BUNDLED = bundled_dir()
 
@@ -77,16 +88,6 @@ def library_logs(verbose: bool) -> Iterator[None]:
 
 def run_demo(cfg: DemoConfig, *, log: Callable[[str], None] = print) -> dict:
     """Run every step, logging as it goes; returns the key figures."""
-    from kmner.core.jsonl import load_records, write_records
-    from kmner.core.labelmap import LabelMap
-    from kmner.core.runinfo import write_run_info
-    from kmner.evaluation import evaluate_to_dir
-    from kmner.gazetteer.compiled import build_gazetteer
-    from kmner.gazetteer.config import table_config
-    from kmner.data.ls_tasks import records_to_tasks, write_tasks
-    from kmner.silver.evaluate import evaluate_silver, format_eval
-    from kmner.silver.pipeline import SilverConfig, run_silver
-
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_run_info(out, command="kmner demo", config=cfg, seed=cfg.seed)
@@ -131,16 +132,12 @@ def run_demo(cfg: DemoConfig, *, log: Callable[[str], None] = print) -> dict:
     if not cfg.train:
         log("[5/6] encoder: skipped (--no-train)\n[6/6] Phase 1: skipped (--no-train)")
     else:
-        from kmner.training.encoder.convert import default_encoder_dir, ensure_default_encoder
-
         log(f"[5/6] offline encoder: {cfg.encoder_dir or default_encoder_dir()}")
         if cfg.encoder_dir:
             encoder = Path(cfg.encoder_dir)
         else:
             encoder = ensure_default_encoder(log=lambda m: log("      " + m))
         log("[6/6] Phase 1: LoRA on 40 gold sentences, before/after on 10")
-        from kmner.training.experiment import run_demo_training
-
         with library_logs(cfg.verbose):
             figures["phase1"] = run_demo_training(out / "phase1", encoder=str(encoder),
                                                   gold=cfg.gold, num_epochs=cfg.num_epochs,

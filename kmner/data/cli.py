@@ -9,6 +9,19 @@ from typing import Any, Optional
 
 import typer
 
+from kmner.core.errors import InputError, KmnerError
+from kmner.core.jsonl import iter_lines, write_json
+from kmner.core.runinfo import write_run_info
+from kmner.data import formats
+from kmner.data.convert import convert, read_records
+from kmner.data.formats import FORMATS
+from kmner.data.formats.hf import save_dataset, to_dataset
+from kmner.data.formats.instruct import write_instruct
+from kmner.data.instruct import answer_of, default_types, pick_few_shot, score_answers
+from kmner.data.report import Report
+from kmner.data.split import SplitConfig, split_records, write_split
+from kmner.data.stats import dataset_stats, format_stats
+
 app = typer.Typer(help="Read, write, split and describe NER data sets.", no_args_is_help=True)
 
 
@@ -47,9 +60,6 @@ def _descriptions(value: Optional[str]) -> Optional[dict[str, str]]:
 
 
 def _read_many(paths: list[Path], fmt: Optional[str], report, options: dict[str, Any]):
-    from kmner.data import formats
-    from kmner.data.convert import read_records
-
     sources = []
     for p in paths:
         records = read_records(p, fmt, report, options, progress=True)
@@ -66,8 +76,6 @@ OnErrorOpt = typer.Option("raise", "--on-error",
 @app.command("formats")
 def formats_cmd() -> None:
     """List the formats kmner reads and writes."""
-    from kmner.data.formats import FORMATS
-
     for f in FORMATS.values():
         ext = ", ".join(f.extensions) or "-"
         typer.echo(f"{f.name:<12} {f.description}  [{ext}]")
@@ -104,9 +112,6 @@ def convert_cmd(
     style: Optional[str] = typer.Option(None, help="instruct: alpaca or chat."),
 ) -> None:
     """Convert IN to OUT. Every input record is written or rejected with a reason."""
-    from kmner.data.convert import convert
-    from kmner.data.report import Report
-
     given = {"repair": repair, "respace": respace, "scheme": scheme, "tag_column": tag_column,
              "encoding": encoding, "split": split, "ambiguous": ambiguous,
              "tokenizer": tokenizer, "unaligned": unaligned, "mentions": mentions,
@@ -137,10 +142,6 @@ def split_cmd(
     hf: Optional[Path] = typer.Option(None, help="Also save the splits as a DatasetDict here."),
 ) -> None:
     """Deduplicate, then split with every type in every split where possible."""
-    from kmner.core.runinfo import write_run_info
-    from kmner.data.report import Report
-    from kmner.data.split import SplitConfig, split_records, write_split
-
     config = SplitConfig(train=train, test=test, dev=dev, seed=seed)
     sources = _read_many(inputs, from_, Report(), {})
     result = split_records(sources, config)
@@ -157,8 +158,6 @@ def split_cmd(
     for name, absent in manifest["missing_types"].items():
         typer.echo(f"warning: no {', '.join(absent)} in {name} (too few sentences)", err=True)
     if hf is not None:
-        from kmner.data.formats.hf import save_dataset, to_dataset
-
         save_dataset(to_dataset(result.splits), hf)
         typer.echo(f"DatasetDict saved to {hf}")
 
@@ -170,10 +169,6 @@ def stats_cmd(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures as JSON."),
 ) -> None:
     """Sentences, entities per type, span lengths, share with entities, duplicates."""
-    from kmner.core.jsonl import write_json
-    from kmner.data.report import Report
-    from kmner.data.stats import dataset_stats, format_stats
-
     records = [r for src in _read_many(inputs, from_, Report(), {}) for r in src]
     stats = dataset_stats(records)
     for line in format_stats(stats):
@@ -198,11 +193,6 @@ def export_instruct_cmd(
     from_: Optional[str] = typer.Option(None, "--from", help="Input format (guessed if unset)."),
 ) -> None:
     """Instruction-tuning JSONL for LLM fine-tuning or an LLM baseline."""
-    from kmner.core.errors import KmnerError
-    from kmner.data.formats.instruct import write_instruct
-    from kmner.data.instruct import default_types, pick_few_shot
-    from kmner.data.report import Report
-
     report = Report()
     (records,) = _read_many([src], from_, report, {})
     type_list = _types(types) or default_types(records)
@@ -236,11 +226,6 @@ def score_instruct_cmd(
     from_: Optional[str] = typer.Option(None, "--from", help="Gold format (guessed if unset)."),
 ) -> None:
     """Score an LLM's JSON answers strictly against gold, locating mentions in the text."""
-    from kmner.core.errors import InputError
-    from kmner.core.jsonl import iter_lines, write_json
-    from kmner.data.instruct import answer_of, default_types, score_answers
-    from kmner.data.report import Report
-
     report = Report()
     (gold_records,) = _read_many([gold], from_, report, {})
     answers: dict[Any, str] = {}

@@ -8,6 +8,11 @@ from typing import List, Optional
 
 import typer
 
+from kmner.evaluation.config import EvaluationConfig
+from kmner.evaluation.console import console_comparison, console_summary
+from kmner.evaluation.files import compare_files, evaluate_files, evaluation_config
+from kmner.evaluation.screenshot import screenshot as screenshot_png
+
 
 def _echo_warnings(warnings: list[str]) -> None:
     if warnings:
@@ -20,9 +25,7 @@ def _echo_warnings(warnings: list[str]) -> None:
 
 
 def _screenshot(out_dir: Path) -> None:
-    from kmner.evaluation.screenshot import screenshot
-
-    png = screenshot(out_dir / "report.html", out_dir / "report.png")
+    png = screenshot_png(out_dir / "report.html", out_dir / "report.png")
     typer.echo(f"screenshot: {png}")
 
 
@@ -55,9 +58,6 @@ def evaluate_command(
 
     Writes metrics.json, report.md and report.html (strict and lenient P/R/F1, per-type
     scores, recognition rate, confusion, boundary errors, PR curve) into OUTPUT."""
-    from kmner.evaluation.console import console_summary
-    from kmner.evaluation.files import evaluate_files, evaluation_config
-
     config = evaluation_config(config_path, seed=seed, n_resamples=n_resamples,
                                allow_new_types=allow_new_types, label_map=label_map)
     run = evaluate_files(gold, pred, output, config, threshold=threshold, dev_gold=dev_gold,
@@ -100,10 +100,6 @@ def compare_command(
 
     Compares two `kmner evaluate` report directories, or --gold with two or more --pred
     files (the first is the baseline), and writes the same three artefacts."""
-    from kmner.evaluation.console import console_comparison
-    from kmner.evaluation.config import EvaluationConfig
-    from kmner.evaluation.files import compare_files
-
     config = EvaluationConfig(label_map=label_map, seed=seed, n_permutations=n_permutations,
                               allow_new_types=allow_new_types, confidence=confidence)
     cmp = compare_files(output, reports=reports or [], gold=gold, preds=pred or [],

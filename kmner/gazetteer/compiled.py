@@ -17,7 +17,8 @@ from typing import Any
 
 from kmner.core.errors import InputError
 from kmner.core.jsonl import atomic_write
-from kmner.gazetteer.build import MergedTerm
+from kmner.core.runinfo import to_mapping
+from kmner.gazetteer.build import MergedTerm, build_terms
 from kmner.gazetteer.keys import match_key
 
 FORMAT = "kmner-gazetteer/1"
@@ -127,9 +128,6 @@ def compile_terms(merged: dict[str, MergedTerm], info: dict[str, Any] | None = N
 
 def build_gazetteer(cfg) -> CompiledGazetteer:
     """Load, clean, merge and compile the sources named by a GazetteerConfig."""
-    from kmner.core.runinfo import to_mapping
-    from kmner.gazetteer.build import build_terms
-
     t0 = time.perf_counter()
     merged, report = build_terms(cfg)
     gaz = compile_terms(merged, {"name": cfg.name, "report": report.to_dict(),

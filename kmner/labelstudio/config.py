@@ -13,6 +13,7 @@ from typing import Iterable, Sequence
 from xml.sax.saxutils import quoteattr
 
 from kmner.core.errors import InputError
+from kmner.core.jsonl import read_records
 from kmner.data.ls_tasks import FROM_NAME, TO_NAME
 
 
@@ -99,7 +100,6 @@ def types_from_file(path: str | Path) -> list[str]:
         return labels_in_config(p.read_text(encoding="utf-8"))
     if suffix in {".tsv", ".csv"}:
         return _types_from_table(p, "\t" if suffix == ".tsv" else ",")
-    from kmner.core.jsonl import read_records
 
     return _ordered_unique(e.type for r in read_records(p) for e in r.entities)
 
