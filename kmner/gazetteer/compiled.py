@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from kmner.core.errors import InputError
-from kmner.gazetteer.build import MergedTerm
+from kmner.core.runinfo import to_mapping
+from kmner.gazetteer.build import MergedTerm, build_terms
 from kmner.gazetteer.gazfile import FORMAT, read_gazetteer, write_gazetteer
 from kmner.gazetteer.keys import match_key
 
@@ -115,9 +116,6 @@ def compile_terms(merged: dict[str, MergedTerm], info: dict[str, Any] | None = N
 
 def build_gazetteer(cfg) -> CompiledGazetteer:
     """Load, clean, merge and compile the sources named by a GazetteerConfig."""
-    from kmner.core.runinfo import to_mapping
-    from kmner.gazetteer.build import build_terms
-
     t0 = time.perf_counter()
     merged, report = build_terms(cfg)
     gaz = compile_terms(merged, {"name": cfg.name, "report": report.to_dict(),

@@ -10,7 +10,10 @@ from pathlib import Path
 
 from kmner.core.bundled import bundled_path
 from kmner.core.cache import cache_dir
+from kmner.core.errors import InputError
 from kmner.core.hashing import sha256_file
+from kmner.gazetteer.compiled import build_gazetteer
+from kmner.gazetteer.config import table_config
 
 DATA_DIR = bundled_path("gazetteer")
 DEFAULT_GAZ = DATA_DIR / "default.gaz"
@@ -20,8 +23,6 @@ DEFAULT_CONFIG = DATA_DIR / "default.yaml"
 
 def default_gazetteer_path() -> Path:
     """Path of a compiled default gazetteer, building and caching it if needed."""
-    from kmner.core.errors import InputError
-
     if DEFAULT_GAZ.exists():
         return DEFAULT_GAZ
     if not DEFAULT_TERMS.exists():
@@ -31,9 +32,6 @@ def default_gazetteer_path() -> Path:
     digest = sha256_file(DEFAULT_TERMS)[:16]
     cached = cache_dir() / f"default-{digest}-v2.gaz"  # v2: kmner-gazetteer/2
     if not cached.exists():
-        from kmner.gazetteer.compiled import build_gazetteer
-        from kmner.gazetteer.config import table_config
-
         cfg = table_config(DEFAULT_TERMS)
         cfg.name = "kmner-default"
         build_gazetteer(cfg).save(cached)

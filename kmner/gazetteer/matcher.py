@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
+from kmner.core.morph import get_kiwi
 from kmner.core.offsets import OffsetMap, normalize
 from kmner.core.records import Entity
 from kmner.gazetteer.boundaries import MorphIndex, check_hit
@@ -155,8 +156,6 @@ class Matcher:
 
     def match_many(self, texts: Iterable[str]) -> Iterator[list[Entity]]:
         """Entities for each text, in order; Kiwi runs in batch on texts with hits."""
-        from kmner.core.morph import get_kiwi
-
         texts = list(texts)
         prepared = [self.prepare(t) for t in texts]
         todo = [p.text for p in prepared if p.candidates]

@@ -8,6 +8,16 @@ from typing import List, Optional
 
 import typer
 
+from kmner.core.jsonl import write_json
+from kmner.core.labelmap import LabelMap
+from kmner.core.runinfo import write_run_info
+from kmner.gazetteer.compiled import CompiledGazetteer, build_gazetteer
+from kmner.gazetteer.config import load_config_or_table
+from kmner.gazetteer.default import default_gazetteer_path
+from kmner.silver.evaluate import evaluate_silver, format_eval
+from kmner.silver.pipeline import SilverConfig, run_info_path, run_silver
+from kmner.silver.stats import silver_stats
+
 app = typer.Typer(help="Make and check silver data.", no_args_is_help=True)
 
 
@@ -33,9 +43,6 @@ def run_cmd(
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Label raw text with the gazetteer, checked against Kiwi's morphemes."""
-    from kmner.core.runinfo import write_run_info
-    from kmner.silver.pipeline import SilverConfig, run_info_path, run_silver
-
     cfg = SilverConfig(inputs=[str(p) for p in inputs], output=str(output),
                        rejects=str(rejects) if rejects else None,
                        gazetteer=str(gazetteer) if gazetteer else None, threads=threads,
@@ -56,8 +63,6 @@ def stats_cmd(silver: Path = typer.Argument(..., help="Silver JSONL."),
               top: int = typer.Option(10, min=0, help="Top terms per type."),
               as_json: bool = typer.Option(False, "--json")) -> None:
     """Entities per type, top terms, and the share of records with entities."""
-    from kmner.silver.stats import silver_stats
-
     st = silver_stats(silver)
     d = st.to_dict(top)
     if as_json:
@@ -86,10 +91,6 @@ def eval_cmd(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write JSON here."),
 ) -> None:
     """Score the matcher on gold texts, beside plain Aho-Corasick, with coverage."""
-    from kmner.core.jsonl import write_json
-    from kmner.core.labelmap import LabelMap
-    from kmner.silver.evaluate import evaluate_silver, format_eval
-
     gaz = load_gazetteer_arg(gazetteer)
     ev = evaluate_silver(gold, gaz, label_map=LabelMap.parse(label_map), threads=threads,
                          user_dict=str(kiwi_dict) if kiwi_dict else None)
@@ -101,13 +102,8 @@ def eval_cmd(
 
 def load_gazetteer_arg(path: Optional[Path]):
     """A compiled gazetteer file, a term table to compile in memory, or the default."""
-    from kmner.gazetteer.compiled import CompiledGazetteer, build_gazetteer
-    from kmner.gazetteer.default import default_gazetteer_path
-
     if path is None:
         return CompiledGazetteer.load(default_gazetteer_path())
     if path.suffix.lower() in {".tsv", ".csv", ".yaml", ".yml", ".toml", ".txt"}:
-        from kmner.gazetteer.config import load_config_or_table
-
         return build_gazetteer(load_config_or_table(path))
     return CompiledGazetteer.load(path)
