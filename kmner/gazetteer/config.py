@@ -11,6 +11,14 @@ from kmner.core.errors import ConfigError
 from kmner.core.runinfo import from_mapping, load_mapping
 
 CONFLICT_POLICIES = ("priority", "drop")
+# Compositional span rules (kmner/gazetteer/compose.py), by the name recorded in meta.rule.
+COMPOSE_RULES = ("body_disease", "body_head", "body_suffix", "body_part", "modifier")
+# The type given to generic head nouns: they are matched but never become entities
+# on their own; only the compose rules use them.
+HEAD_TYPE = "Head"
+# The type given to generic body words (신경, 근육): body parts only inside a
+# composed span, never entities on their own.
+PART_TYPE = "Part"
 
 
 @dataclass
@@ -36,6 +44,43 @@ class SourceConfig:
 
 
 @dataclass
+class ComposeConfig:
+    """Rules that compose adjacent matches into the span an annotator would mark.
+
+    rules: which rules run, by name (all off unless listed as true): ``body_disease``
+        (body part + symptom or disease -> Disease), ``body_head`` (body part + a
+        generic head noun -> Disease), ``body_suffix`` (body part + a one-syllable
+        head morpheme in the same word, 식도+염 -> Disease), ``body_part`` (body
+        part + a generic body word, 얼굴+신경 -> Body) and ``modifier`` (a -성 word
+        or a listed modifier before a disease belongs to its name).
+    heads: generic head nouns (염증, 손상, 협착, 디스크 ...). They are entries of type
+        ``Head``: matched, never entities on their own, and entries of any other
+        source with the same surface are dropped (a type policy, reported per source).
+    parts: generic body words (신경, 근육, 혈관, 뼈): type ``Part``, body parts inside
+        a composed span only (근육 통증), never entities on their own.
+    suffix_heads: one-syllable heads that attach to a body part inside one word
+        (염, 증, 통), checked on Kiwi's morphemes.
+    modifiers: disease-name modifiers kept inside the name (급성, 만성 ...); any
+        word of nominal morphemes ending in the suffix 성 (혈관성) counts too.
+    """
+
+    rules: dict[str, bool] = field(default_factory=dict)
+    heads: list[str] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)
+    suffix_heads: list[str] = field(default_factory=list)
+    modifiers: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        unknown = [r for r in self.rules if r not in COMPOSE_RULES]
+        if unknown:
+            raise ConfigError(f"unknown compose rule {unknown[0]!r}; known: "
+                              f"{', '.join(COMPOSE_RULES)}")
+
+    def enabled(self) -> list[str]:
+        return [r for r in COMPOSE_RULES if self.rules.get(r)]
+
+
+@dataclass
 class GazetteerConfig:
     """How to build one compiled gazetteer.
 
@@ -47,7 +92,10 @@ class GazetteerConfig:
         and listed in the build report.
     type_priority: order used by the ``priority`` policy; unlisted types come last.
     min_chars / max_chars: surface length bounds (without spaces).
-    exclude_terms: surfaces never to match (stop list).
+    exclude_terms: surfaces never to match (stop list). A source's own
+        ``options.exclude_terms`` drops surfaces of that source only (homonyms whose
+        everyday sense is another type, such as 주사 "injection" in KCD).
+    compose: compositional span rules and their head nouns (see ComposeConfig).
     """
 
     name: str = "gazetteer"
@@ -57,6 +105,7 @@ class GazetteerConfig:
     min_chars: int = 1
     max_chars: int = 40
     exclude_terms: list[str] = field(default_factory=list)
+    compose: ComposeConfig = field(default_factory=ComposeConfig)
     base_dir: str = "."
 
     def __post_init__(self) -> None:

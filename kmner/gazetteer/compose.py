@@ -1,0 +1,182 @@
+"""Compositional spans: the rule layer after matching.
+
+Dictionary hits that Kiwi accepted (matcher.select) are composed into the span a
+KBMC annotator marks. Each rule is named, recorded in the entity's ``meta.rule``
+and switched on or off in the gazetteer config (``compose.rules``):
+
+* ``body_disease``: body part(s) + a symptom or disease -> one Disease span
+  (가슴 통증, 잇몸 출혈, 허리 디스크);
+* ``body_head``: body part(s) + a generic head noun -> Disease (갑상선 기능 항진증,
+  기관지 염증, 성대결절). Heads (``compose.heads``) are never entities on their own;
+* ``body_suffix``: a body part + a one-syllable head morpheme in the same word
+  (식도+염, 허리+통) -> Disease;
+* ``modifier``: a word of nominal morphemes ending in the suffix 성 (혈관성,
+  역류성) or a listed modifier (급성, 만성) right before a disease belongs to its
+  name; a hit that is only the stem of such a word (역류 in 역류성) is not an entity.
+
+Parts join only when nothing but one space or nothing at all lies between them and
+Kiwi reads both sides of the join as nominal morphemes, so composition never
+crosses a particle, a predicate or a numeral (배가 아프고: 배 stays Body).
+Laterality (좌측, 우측, 양측) is neither a body part nor a modifier, so it stays
+outside. Uncomposed heads are dropped.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from typing import Any, Sequence
+
+from kmner.gazetteer.boundaries import MorphIndex
+from kmner.gazetteer.config import COMPOSE_RULES, HEAD_TYPE, PART_TYPE
+
+# Tags that may meet at a join: Kiwi must read both sides as nouns (or roots,
+# Latin or Hanja).
+JOIN_TAGS = frozenset({"NNG", "NNP", "XR", "SL", "SH"})
+# Tags a modifier word may consist of (혈관/NNG 성/XSN, 근육/NNG 긴장/NNG 성/XSN).
+MODIFIER_TAGS = frozenset({"NNG", "NNP", "XR", "XPN", "XSN"})
+# Every rule string compose can write, with the type of the span it writes.
+COMPOSED_RULES = {r: "Disease" for r in COMPOSE_RULES} | {
+    f"modifier+{r}": "Disease" for r in ("body_disease", "body_head", "body_suffix")}
+COMPOSED_RULES["body_part"] = "Body"
+_BODY_LIKE = ("Body", PART_TYPE)
+
+Hit = tuple[int, int, int, str]
+
+
+def compose_settings(info: dict[str, Any]) -> dict[str, Any] | None:
+    """The compose section of a compiled gazetteer's stored config, or None."""
+    comp = (info.get("config") or {}).get("compose") or {}
+    rules = [r for r in COMPOSE_RULES if (comp.get("rules") or {}).get(r)]
+    if not rules and not comp.get("heads") and not comp.get("parts"):
+        return None
+    return {"rules": rules, "suffix_heads": comp.get("suffix_heads") or [],
+            "modifiers": comp.get("modifiers") or []}
+
+
+class Composer:
+    """Composes the accepted hits of one text (``__call__``), given the term types."""
+
+    def __init__(self, types: Sequence[str], rules: Sequence[str],
+                 suffix_heads: Sequence[str] = (), modifiers: Sequence[str] = ()) -> None:
+        self.types = types
+        self.rules = frozenset(rules)
+        self.suffix_heads = frozenset(suffix_heads)
+        self.modifiers = frozenset(modifiers)
+
+    def __call__(self, text: str, hits: list[Hit], idx: MorphIndex) -> list[Hit]:
+        if "modifier" in self.rules:
+            hits = [h for h in hits if not _before_seong(idx, h[1])]
+        spans = self._bodies(text, hits, idx)
+        if "body_suffix" in self.rules:
+            spans = self._suffixes(text, spans, idx)
+        if "modifier" in self.rules:
+            spans = self._modifiers(text, spans, idx)
+        types = self.types
+        return [h for h in spans if h[3] in COMPOSED_RULES
+                or types[h[2]] not in (HEAD_TYPE, PART_TYPE)]
+
+    # -- body part + disease, head or generic body word ---------------------------
+    def _bodies(self, text: str, hits: list[Hit], idx: MorphIndex) -> list[Hit]:
+        """Body hits joined to a following disease or head hit, chains of adjacent
+        body parts included (어깨 관절 통증), and to a following generic body word
+        (얼굴신경)."""
+        types, rules = self.types, self.rules
+        out: list[Hit] = []
+        for h in hits:
+            t = types[h[2]]
+            rule = ("body_disease" if t == "Disease" else "body_head" if t == HEAD_TYPE
+                    else "body_part" if t == PART_TYPE else None)
+            if (rule in rules and out and self._body(out[-1])
+                    and joins(text, idx, out[-1][1], h[0])):
+                if rule == "body_part":
+                    if types[out[-1][2]] == "Body":  # a body part, not a generic word
+                        last = out.pop()
+                        h = (last[0], h[1], last[2], rule)
+                else:
+                    start = out.pop()[0]
+                    while out and self._body(out[-1]) and joins(text, idx, out[-1][1], start):
+                        start = out.pop()[0]
+                    h = (start, h[1], h[2], rule)
+            out.append(h)
+        return out
+
+    def _body(self, h: Hit) -> bool:
+        """A body part: a Body or Part hit, or a body_part span."""
+        return h[3] == "body_part" or (self.types[h[2]] in _BODY_LIKE
+                                       and h[3] not in COMPOSED_RULES)
+
+    def _suffixes(self, text: str, spans: list[Hit], idx: MorphIndex) -> list[Hit]:
+        """Body + a one-syllable head morpheme right after it in the same word."""
+        out = []
+        for n, h in enumerate(spans):
+            if self._body(h):
+                k = bisect_left(idx.starts, h[1])
+                if (k < len(idx) and idx.starts[k] == h[1] and idx.form(k) in self.suffix_heads
+                        and idx.tag(k) in ("NNG", "XSN") and _word_ends(text, idx, k)
+                        and (n + 1 == len(spans) or spans[n + 1][0] >= idx.ends[k])):
+                    h = (h[0], idx.ends[k], h[2], "body_suffix")
+            out.append(h)
+        return out
+
+    # -- modifiers ----------------------------------------------------------------
+    def _modifiers(self, text: str, spans: list[Hit], idx: MorphIndex) -> list[Hit]:
+        types = self.types
+        out: list[Hit] = []
+        for h in spans:
+            composed = h[3] in COMPOSED_RULES
+            if COMPOSED_RULES.get(h[3]) == "Disease" or types[h[2]] == "Disease":
+                start = self._modifier_start(text, idx, h[0])
+                if start is not None:
+                    while out and out[-1][0] >= start:  # hits inside the modifier word
+                        out.pop()
+                    h = (start, h[1], h[2], f"modifier+{h[3]}" if composed else "modifier")
+            out.append(h)
+        return out
+
+    def _modifier_start(self, text: str, idx: MorphIndex, start: int) -> int | None:
+        """Start of a modifier word that ends at ``start`` (attached: 역류성식도염)
+        or one space before it (혈관성 편두통), or None."""
+        end = start - 1 if start > 0 and text[start - 1] == " " else start
+        if end <= 0 or text[end - 1].isspace():
+            return None
+        ws = end
+        while ws > 0 and not text[ws - 1].isspace():
+            ws -= 1
+        if text[ws:end] in self.modifiers:
+            return ws
+        p = idx.previous(end)
+        if p < 0 or idx.ends[p] != end or idx.tag(p) != "XSN" or idx.form(p) != "성":
+            return None
+        k = p
+        while k >= 0 and idx.starts[k] >= ws:
+            if idx.tag(k) not in MODIFIER_TAGS:
+                return None
+            k -= 1
+        return ws if idx.starts[k + 1] == ws and k + 1 < p else None
+
+
+def joins(text: str, idx: MorphIndex, end: int, start: int) -> bool:
+    """May a span ending at ``end`` join one starting at ``start``? Only nothing or
+    one space between, and Kiwi reads nouns on both sides of the join."""
+    if start - end > 1 or start < end or (start > end and text[end] != " "):
+        return False
+    p = idx.previous(end)
+    k = bisect_left(idx.starts, start)
+    return (p >= 0 and idx.ends[p] == end and idx.tag(p) in JOIN_TAGS
+            and k < len(idx) and idx.starts[k] == start and idx.tag(k) in JOIN_TAGS)
+
+
+def _before_seong(idx: MorphIndex, end: int) -> bool:
+    """Is the morpheme right after ``end`` the adjectival suffix 성 (역류|성)?"""
+    k = bisect_left(idx.starts, end)
+    return k < len(idx) and idx.starts[k] == end and idx.form(k) == "성" \
+        and idx.tag(k) == "XSN"
+
+
+def _word_ends(text: str, idx: MorphIndex, k: int) -> bool:
+    """Does morpheme ``k`` end its noun: text end, a space, punctuation or a
+    non-nominal morpheme (a particle, an ending) follows?"""
+    end = idx.ends[k]
+    if end >= len(text) or not text[end].isalnum():
+        return True
+    return k + 1 < len(idx) and idx.tag(k + 1) not in JOIN_TAGS and idx.tag(k + 1) != "NNB"
