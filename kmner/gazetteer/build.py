@@ -145,7 +145,13 @@ def merge_entries(entries: Iterable[Entry], cfg: GazetteerConfig, report: BuildR
         chosen = types[0]
         best = [e for e in group if e.type == chosen]
         sources = tuple(dict.fromkeys(e.source for e in best))
-        codes = tuple(dict.fromkeys(f"{e.source}:{e.code}" for e in best if e.code))
+        # one code once, under the first source that gives it (kcd:R52, not also
+        # kcd_chapter_r:R52)
+        by_code = {}
+        for e in best:
+            if e.code and e.code not in by_code:
+                by_code[e.code] = f"{e.source}:{e.code}"
+        codes = tuple(by_code.values())
         merged[key] = MergedTerm(best[0].term, chosen, sources, codes, tuple(types[1:]))
     report.n_entries = n
     report.n_terms = len(merged)

@@ -32,6 +32,12 @@ from kmner.gazetteer.config import COMPOSE_RULES, HEAD_TYPE, PART_TYPE
 # Tags that may meet at a join: Kiwi must read both sides as nouns (or roots,
 # Latin or Hanja).
 JOIN_TAGS = frozenset({"NNG", "NNP", "XR", "SL", "SH"})
+# ... and a noun suffix may end the left side (자율신경+계 이상); the adjectival 성
+# never reaches a join (a hit before it is a modifier stem).
+LEFT_JOIN_TAGS = JOIN_TAGS | {"XSN"}
+# ... and the right side may be a dictionary symptom that is a nominalised verb
+# (손 떨림 = 손 + 떨리/VV ᆷ/ETN); the right side is always a dictionary hit.
+RIGHT_JOIN_TAGS = JOIN_TAGS | {"VV", "VA"}
 # Tags a modifier word may consist of (혈관/NNG 성/XSN, 근육/NNG 긴장/NNG 성/XSN).
 MODIFIER_TAGS = frozenset({"NNG", "NNP", "XR", "XPN", "XSN"})
 # Every rule string compose can write, with the type of the span it writes.
@@ -50,16 +56,19 @@ def compose_settings(info: dict[str, Any]) -> dict[str, Any] | None:
     if not rules and not comp.get("heads") and not comp.get("parts"):
         return None
     return {"rules": rules, "suffix_heads": comp.get("suffix_heads") or [],
-            "modifiers": comp.get("modifiers") or []}
+            "modifiers": comp.get("modifiers") or [],
+            "within_word": comp.get("within_word") or []}
 
 
 class Composer:
     """Composes the accepted hits of one text (``__call__``), given the term types."""
 
     def __init__(self, types: Sequence[str], rules: Sequence[str],
-                 suffix_heads: Sequence[str] = (), modifiers: Sequence[str] = ()) -> None:
+                 suffix_heads: Sequence[str] = (), modifiers: Sequence[str] = (),
+                 within_word: Sequence[str] = ()) -> None:
         self.types = types
         self.rules = frozenset(rules)
+        self.within_word = frozenset(within_word)
         self.suffix_heads = frozenset(suffix_heads)
         self.modifiers = frozenset(modifiers)
 
@@ -77,9 +86,9 @@ class Composer:
 
     # -- body part + disease, head or generic body word ---------------------------
     def _bodies(self, text: str, hits: list[Hit], idx: MorphIndex) -> list[Hit]:
-        """Body hits joined to a following disease or head hit, chains of adjacent
-        body parts included (어깨 관절 통증), and to a following generic body word
-        (얼굴신경)."""
+        """Body hits joined to a following disease or head hit (body parts written
+        together in one word included: 발목인대손상), and to a following generic
+        body word (얼굴신경)."""
         types, rules = self.types, self.rules
         out: list[Hit] = []
         for h in hits:
@@ -87,6 +96,7 @@ class Composer:
             rule = ("body_disease" if t == "Disease" else "body_head" if t == HEAD_TYPE
                     else "body_part" if t == PART_TYPE else None)
             if (rule in rules and out and self._body(out[-1])
+                    and (h[0] == out[-1][1] or rule not in self.within_word)
                     and joins(text, idx, out[-1][1], h[0])):
                 if rule == "body_part":
                     if types[out[-1][2]] == "Body":  # a body part, not a generic word
@@ -94,7 +104,10 @@ class Composer:
                         h = (last[0], h[1], last[2], rule)
                 else:
                     start = out.pop()[0]
-                    while out and self._body(out[-1]) and joins(text, idx, out[-1][1], start):
+                    # more body parts only inside the same word (인대+손상 in
+                    # 발목인대손상): across spaces they are a list (등 허리 어깨 통증)
+                    while out and self._body(out[-1]) and out[-1][1] == start \
+                            and joins(text, idx, out[-1][1], start):
                         start = out.pop()[0]
                     h = (start, h[1], h[2], rule)
             out.append(h)
@@ -162,8 +175,8 @@ def joins(text: str, idx: MorphIndex, end: int, start: int) -> bool:
         return False
     p = idx.previous(end)
     k = bisect_left(idx.starts, start)
-    return (p >= 0 and idx.ends[p] == end and idx.tag(p) in JOIN_TAGS
-            and k < len(idx) and idx.starts[k] == start and idx.tag(k) in JOIN_TAGS)
+    return (p >= 0 and idx.ends[p] == end and idx.tag(p) in LEFT_JOIN_TAGS
+            and k < len(idx) and idx.starts[k] == start and idx.tag(k) in RIGHT_JOIN_TAGS)
 
 
 def _before_seong(idx: MorphIndex, end: int) -> bool:

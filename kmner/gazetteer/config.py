@@ -62,6 +62,8 @@ class ComposeConfig:
         (염, 증, 통), checked on Kiwi's morphemes.
     modifiers: disease-name modifiers kept inside the name (급성, 만성 ...); any
         word of nominal morphemes ending in the suffix 성 (혈관성) counts too.
+    within_word: rules that join parts written together only (허리통증), not parts
+        one space apart (허리 통증 stays Body + Disease).
     """
 
     rules: dict[str, bool] = field(default_factory=dict)
@@ -69,9 +71,10 @@ class ComposeConfig:
     parts: list[str] = field(default_factory=list)
     suffix_heads: list[str] = field(default_factory=list)
     modifiers: list[str] = field(default_factory=list)
+    within_word: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        unknown = [r for r in self.rules if r not in COMPOSE_RULES]
+        unknown = [r for r in [*self.rules, *self.within_word] if r not in COMPOSE_RULES]
         if unknown:
             raise ConfigError(f"unknown compose rule {unknown[0]!r}; known: "
                               f"{', '.join(COMPOSE_RULES)}")

@@ -32,9 +32,11 @@ def default_gazetteer_path() -> Path:
     cached = cache_dir() / f"default-{digest}.gaz"
     if not cached.exists():
         from kmner.gazetteer.compiled import build_gazetteer
-        from kmner.gazetteer.config import table_config
+        from kmner.gazetteer.config import load_gazetteer_config, table_config
 
         cfg = table_config(DEFAULT_TERMS)
         cfg.name = "kmner-default"
+        # the compose rules live in the build config, not in the term table
+        cfg.compose = load_gazetteer_config(DEFAULT_CONFIG).compose
         build_gazetteer(cfg).save(cached)
     return cached
