@@ -4,8 +4,9 @@ Dictionary hits that Kiwi accepted (matcher.select) are composed into the span a
 KBMC annotator marks. Each rule is named, recorded in the entity's ``meta.rule``
 and switched on or off in the gazetteer config (``compose.rules``):
 
-* ``body_disease``: body part(s) + a symptom or disease -> one Disease span
-  (가슴 통증, 잇몸 출혈, 허리 디스크);
+* ``body_disease``: body part + a disease -> one Disease span (척추 측만증);
+* ``body_symptom``: body part + a symptom (an entry of ``compose.symptom_sources``)
+  -> one Disease span (가슴 통증, 잇몸 출혈, 손떨림);
 * ``body_head``: body part(s) + a generic head noun -> Disease (갑상선 기능 항진증,
   기관지 염증, 성대결절). Heads (``compose.heads``) are never entities on their own;
 * ``body_suffix``: a body part + a one-syllable head morpheme in the same word
@@ -42,22 +43,28 @@ RIGHT_JOIN_TAGS = JOIN_TAGS | {"VV", "VA"}
 MODIFIER_TAGS = frozenset({"NNG", "NNP", "XR", "XPN", "XSN"})
 # Every rule string compose can write, with the type of the span it writes.
 COMPOSED_RULES = {r: "Disease" for r in COMPOSE_RULES} | {
-    f"modifier+{r}": "Disease" for r in ("body_disease", "body_head", "body_suffix")}
+    f"modifier+{r}": "Disease" for r in ("body_disease", "body_symptom", "body_head",
+                                         "body_suffix")}
 COMPOSED_RULES["body_part"] = "Body"
 _BODY_LIKE = ("Body", PART_TYPE)
 
 Hit = tuple[int, int, int, str]
 
 
-def compose_settings(info: dict[str, Any]) -> dict[str, Any] | None:
-    """The compose section of a compiled gazetteer's stored config, or None."""
+def compose_settings(info: dict[str, Any], sources: Sequence[str] = ()
+                     ) -> dict[str, Any] | None:
+    """Composer keyword arguments from a compiled gazetteer's stored config and its
+    per-term sources, or None when it has no compose rules, heads or parts."""
     comp = (info.get("config") or {}).get("compose") or {}
     rules = [r for r in COMPOSE_RULES if (comp.get("rules") or {}).get(r)]
     if not rules and not comp.get("heads") and not comp.get("parts"):
         return None
+    symptom = set(comp.get("symptom_sources") or ())
+    symptoms = frozenset(i for i, s in enumerate(sources) if symptom and
+                         not symptom.isdisjoint(s.split("|"))) if symptom else frozenset()
     return {"rules": rules, "suffix_heads": comp.get("suffix_heads") or [],
             "modifiers": comp.get("modifiers") or [],
-            "within_word": comp.get("within_word") or []}
+            "within_word": comp.get("within_word") or [], "symptoms": symptoms}
 
 
 class Composer:
@@ -65,8 +72,10 @@ class Composer:
 
     def __init__(self, types: Sequence[str], rules: Sequence[str],
                  suffix_heads: Sequence[str] = (), modifiers: Sequence[str] = (),
-                 within_word: Sequence[str] = ()) -> None:
+                 within_word: Sequence[str] = (), symptoms: frozenset[int] = frozenset()
+                 ) -> None:
         self.types = types
+        self.symptoms = symptoms
         self.rules = frozenset(rules)
         self.within_word = frozenset(within_word)
         self.suffix_heads = frozenset(suffix_heads)
@@ -93,8 +102,9 @@ class Composer:
         out: list[Hit] = []
         for h in hits:
             t = types[h[2]]
-            rule = ("body_disease" if t == "Disease" else "body_head" if t == HEAD_TYPE
-                    else "body_part" if t == PART_TYPE else None)
+            rule = ((("body_symptom" if h[2] in self.symptoms else "body_disease")
+                     if t == "Disease" else "body_head" if t == HEAD_TYPE
+                     else "body_part" if t == PART_TYPE else None))
             if (rule in rules and out and self._body(out[-1])
                     and (h[0] == out[-1][1] or rule not in self.within_word)
                     and joins(text, idx, out[-1][1], h[0])):

@@ -12,7 +12,8 @@ from kmner.core.runinfo import from_mapping, load_mapping
 
 CONFLICT_POLICIES = ("priority", "drop")
 # Compositional span rules (kmner/gazetteer/compose.py), by the name recorded in meta.rule.
-COMPOSE_RULES = ("body_disease", "body_head", "body_suffix", "body_part", "modifier")
+COMPOSE_RULES = ("body_disease", "body_symptom", "body_head", "body_suffix", "body_part",
+                 "modifier")
 # The type given to generic head nouns: they are matched but never become entities
 # on their own; only the compose rules use them.
 HEAD_TYPE = "Head"
@@ -48,7 +49,8 @@ class ComposeConfig:
     """Rules that compose adjacent matches into the span an annotator would mark.
 
     rules: which rules run, by name (all off unless listed as true): ``body_disease``
-        (body part + symptom or disease -> Disease), ``body_head`` (body part + a
+        (body part + disease -> Disease), ``body_symptom`` (body part + symptom ->
+        Disease; a symptom is an entry from one of ``symptom_sources``), ``body_head`` (body part + a
         generic head noun -> Disease), ``body_suffix`` (body part + a one-syllable
         head morpheme in the same word, 식도+염 -> Disease), ``body_part`` (body
         part + a generic body word, 얼굴+신경 -> Body) and ``modifier`` (a -성 word
@@ -64,6 +66,7 @@ class ComposeConfig:
         word of nominal morphemes ending in the suffix 성 (혈관성) counts too.
     within_word: rules that join parts written together only (허리통증), not parts
         one space apart (허리 통증 stays Body + Disease).
+    symptom_sources: sources whose entries are symptoms (KCD chapter R ...).
     """
 
     rules: dict[str, bool] = field(default_factory=dict)
@@ -72,6 +75,7 @@ class ComposeConfig:
     suffix_heads: list[str] = field(default_factory=list)
     modifiers: list[str] = field(default_factory=list)
     within_word: list[str] = field(default_factory=list)
+    symptom_sources: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         unknown = [r for r in [*self.rules, *self.within_word] if r not in COMPOSE_RULES]

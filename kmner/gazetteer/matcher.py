@@ -73,7 +73,7 @@ class Matcher:
         self.gaz = gazetteer
         self.user_dict = user_dict
         self.num_workers = num_workers
-        settings = compose_settings(gazetteer.info)
+        settings = compose_settings(gazetteer.info, gazetteer.sources)
         self.composer = None if settings is None else Composer(gazetteer.types, **settings)
 
     # -- steps -----------------------------------------------------------------
