@@ -31,7 +31,7 @@ TERMS = """term\ttype\tsource\tcode
 
 HEADS = ["염증", "디스크", "기능 항진증", "결절", "이상"]
 ALL_RULES = {r: True for r in ("body_disease", "body_symptom", "body_head", "body_suffix",
-                               "modifier")}
+                               "modifier", "side_body")}
 
 
 def make_matcher(tmp_path, **compose) -> Matcher:
@@ -39,7 +39,7 @@ def make_matcher(tmp_path, **compose) -> Matcher:
     table.write_text(TERMS, encoding="utf-8")
     settings = {"rules": ALL_RULES, "heads": HEADS, "parts": ["근육"],
                 "suffix_heads": ["염", "증", "통"], "modifiers": ["급성", "만성"],
-                "symptom_sources": ["symptoms"], **compose}
+                "symptom_sources": ["symptoms"], "sides": ["왼쪽", "좌측"], **compose}
     cfg = GazetteerConfig(name="t", sources=[SourceConfig(str(table), format="term_table")],
                           compose=ComposeConfig(**settings), base_dir=str(tmp_path))
     return Matcher(build_gazetteer(cfg), num_workers=1)
@@ -76,6 +76,9 @@ def spans(m: Matcher, text: str) -> list[tuple[str, str, str]]:
     ("급성 기관지염으로", [("급성 기관지염", "Disease", "modifier")]),
     # a generic body word composes, and is nothing on its own
     ("근육 통증이 있다", [("근육 통증", "Disease", "body_symptom")]),
+    # side_body: laterality belongs to a body part
+    ("좌측 무릎이 아파요", [("좌측 무릎", "Body", "side_body")]),
+    ("왼쪽무릎", [("왼쪽무릎", "Body", "side_body")]),
 ])
 def test_each_rule_composes(matcher, text, expected):
     assert spans(matcher, text) == expected
@@ -88,8 +91,9 @@ def test_each_rule_composes(matcher, text, expected):
     ("허리가 디스크 때문에", [("허리", "Body", "particle")]),
     ("허리 아픈 디스크", [("허리", "Body", "space")]),
     ("갑상선 3 결절", [("갑상선", "Body", "space")]),
-    # laterality stays outside; a list of body parts is not chained
+    # laterality stays outside a disease name; a list of body parts is not chained
     ("좌측 무릎 통증", [("무릎 통증", "Disease", "body_symptom")]),
+    ("우측 무릎이", [("무릎", "Body", "particle")]),  # 우측 is not in this config's sides
     ("허리, 가슴 통증", [("허리", "Body", "punct"), ("가슴 통증", "Disease", "body_symptom")]),
     # generic heads and parts are never entities on their own
     ("염증이 생겼다", []),

@@ -13,7 +13,9 @@ and switched on or off in the gazetteer config (``compose.rules``):
   (식도+염, 허리+통) -> Disease;
 * ``modifier``: a word of nominal morphemes ending in the suffix 성 (혈관성,
   역류성) or a listed modifier (급성, 만성) right before a disease belongs to its
-  name; a hit that is only the stem of such a word (역류 in 역류성) is not an entity.
+  name; a hit that is only the stem of such a word (역류 in 역류성) is not an entity;
+* ``side_body``: a laterality word (``compose.sides``: 왼쪽, 우측) right before a
+  body part belongs to it (왼쪽 다리 -> Body); before a disease name it stays outside.
 
 Parts join only when nothing but one space or nothing at all lies between them and
 Kiwi reads both sides of the join as nominal morphemes, so composition never
@@ -45,7 +47,7 @@ MODIFIER_TAGS = frozenset({"NNG", "NNP", "XR", "XPN", "XSN"})
 COMPOSED_RULES = {r: "Disease" for r in COMPOSE_RULES} | {
     f"modifier+{r}": "Disease" for r in ("body_disease", "body_symptom", "body_head",
                                          "body_suffix")}
-COMPOSED_RULES["body_part"] = "Body"
+COMPOSED_RULES["body_part"] = COMPOSED_RULES["side_body"] = "Body"
 _BODY_LIKE = ("Body", PART_TYPE)
 
 Hit = tuple[int, int, int, str]
@@ -64,7 +66,8 @@ def compose_settings(info: dict[str, Any], sources: Sequence[str] = ()
                          not symptom.isdisjoint(s.split("|"))) if symptom else frozenset()
     return {"rules": rules, "suffix_heads": comp.get("suffix_heads") or [],
             "modifiers": comp.get("modifiers") or [],
-            "within_word": comp.get("within_word") or [], "symptoms": symptoms}
+            "within_word": comp.get("within_word") or [], "symptoms": symptoms,
+            "sides": comp.get("sides") or []}
 
 
 class Composer:
@@ -72,9 +75,10 @@ class Composer:
 
     def __init__(self, types: Sequence[str], rules: Sequence[str],
                  suffix_heads: Sequence[str] = (), modifiers: Sequence[str] = (),
-                 within_word: Sequence[str] = (), symptoms: frozenset[int] = frozenset()
-                 ) -> None:
+                 within_word: Sequence[str] = (), symptoms: frozenset[int] = frozenset(),
+                 sides: Sequence[str] = ()) -> None:
         self.types = types
+        self.sides = frozenset(sides)
         self.symptoms = symptoms
         self.rules = frozenset(rules)
         self.within_word = frozenset(within_word)
@@ -89,6 +93,8 @@ class Composer:
             spans = self._suffixes(text, spans, idx)
         if "modifier" in self.rules:
             spans = self._modifiers(text, spans, idx)
+        if "side_body" in self.rules:
+            spans = self._sides(text, spans)
         types = self.types
         return [h for h in spans if h[3] in COMPOSED_RULES
                 or types[h[2]] not in (HEAD_TYPE, PART_TYPE)]
@@ -156,15 +162,26 @@ class Composer:
             out.append(h)
         return out
 
+    def _sides(self, text: str, spans: list[Hit]) -> list[Hit]:
+        """A laterality word right before a body part (왼쪽 다리, 오른쪽귀) joins it."""
+        out: list[Hit] = []
+        for h in spans:
+            if self.types[h[2]] == "Body" and h[3] not in COMPOSED_RULES:
+                start = _word_before(text, h[0])
+                if start is not None and text[start:h[0]].rstrip(" ") in self.sides:
+                    while out and out[-1][0] >= start:
+                        out.pop()
+                    h = (start, h[1], h[2], "side_body")
+            out.append(h)
+        return out
+
     def _modifier_start(self, text: str, idx: MorphIndex, start: int) -> int | None:
         """Start of a modifier word that ends at ``start`` (attached: 역류성식도염)
         or one space before it (혈관성 편두통), or None."""
-        end = start - 1 if start > 0 and text[start - 1] == " " else start
-        if end <= 0 or text[end - 1].isspace():
+        ws = _word_before(text, start)
+        if ws is None:
             return None
-        ws = end
-        while ws > 0 and not text[ws - 1].isspace():
-            ws -= 1
+        end = start - 1 if text[start - 1] == " " else start
         if text[ws:end] in self.modifiers:
             return ws
         p = idx.previous(end)
@@ -187,6 +204,17 @@ def joins(text: str, idx: MorphIndex, end: int, start: int) -> bool:
     k = bisect_left(idx.starts, start)
     return (p >= 0 and idx.ends[p] == end and idx.tag(p) in LEFT_JOIN_TAGS
             and k < len(idx) and idx.starts[k] == start and idx.tag(k) in RIGHT_JOIN_TAGS)
+
+
+def _word_before(text: str, start: int) -> int | None:
+    """Start of the word that ends at ``start`` (attached) or one space before it."""
+    end = start - 1 if start > 0 and text[start - 1] == " " else start
+    if end <= 0 or text[end - 1].isspace():
+        return None
+    ws = end
+    while ws > 0 and not text[ws - 1].isspace():
+        ws -= 1
+    return ws
 
 
 def _before_seong(idx: MorphIndex, end: int) -> bool:

@@ -13,7 +13,7 @@ from kmner.core.runinfo import from_mapping, load_mapping
 CONFLICT_POLICIES = ("priority", "drop")
 # Compositional span rules (kmner/gazetteer/compose.py), by the name recorded in meta.rule.
 COMPOSE_RULES = ("body_disease", "body_symptom", "body_head", "body_suffix", "body_part",
-                 "modifier")
+                 "modifier", "side_body")
 # The type given to generic head nouns: they are matched but never become entities
 # on their own; only the compose rules use them.
 HEAD_TYPE = "Head"
@@ -53,8 +53,10 @@ class ComposeConfig:
         Disease; a symptom is an entry from one of ``symptom_sources``), ``body_head`` (body part + a
         generic head noun -> Disease), ``body_suffix`` (body part + a one-syllable
         head morpheme in the same word, 식도+염 -> Disease), ``body_part`` (body
-        part + a generic body word, 얼굴+신경 -> Body) and ``modifier`` (a -성 word
-        or a listed modifier before a disease belongs to its name).
+        part + a generic body word, 얼굴+신경 -> Body), ``modifier`` (a -성 word
+        or a listed modifier before a disease belongs to its name) and ``side_body``
+        (a laterality word before a body part belongs to it: 왼쪽 다리 -> Body;
+        before a disease name it stays outside).
     heads: generic head nouns (염증, 손상, 협착, 디스크 ...). They are entries of type
         ``Head``: matched, never entities on their own, and entries of any other
         source with the same surface are dropped (a type policy, reported per source).
@@ -67,6 +69,7 @@ class ComposeConfig:
     within_word: rules that join parts written together only (허리통증), not parts
         one space apart (허리 통증 stays Body + Disease).
     symptom_sources: sources whose entries are symptoms (KCD chapter R ...).
+    sides: laterality words for ``side_body`` (왼쪽, 오른쪽, 양쪽, 좌측 ...).
     """
 
     rules: dict[str, bool] = field(default_factory=dict)
@@ -76,6 +79,7 @@ class ComposeConfig:
     modifiers: list[str] = field(default_factory=list)
     within_word: list[str] = field(default_factory=list)
     symptom_sources: list[str] = field(default_factory=list)
+    sides: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         unknown = [r for r in [*self.rules, *self.within_word] if r not in COMPOSE_RULES]
