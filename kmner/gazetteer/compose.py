@@ -84,20 +84,51 @@ class Composer:
         self.within_word = frozenset(within_word)
         self.suffix_heads = frozenset(suffix_heads)
         self.modifiers = frozenset(modifiers)
+        # last characters a modifier or side word can end in: a one-character test
+        # before any word or morpheme is looked at (this runs for every sentence)
+        self._mod_last = frozenset("성") | {m[-1] for m in modifiers if m}
+        self._side_last = frozenset(w[-1] for w in sides if w)
+        self._suffix_first = frozenset(h[0] for h in suffix_heads if h)
+        self._suffix = "body_suffix" in self.rules
+        self._modifier = "modifier" in self.rules
+        self._side = "side_body" in self.rules
 
     def __call__(self, text: str, hits: list[Hit], idx: MorphIndex) -> list[Hit]:
-        if "modifier" in self.rules:
-            hits = [h for h in hits if not _before_seong(idx, h[1])]
-        spans = self._bodies(text, hits, idx)
-        if "body_suffix" in self.rules:
-            spans = self._suffixes(text, spans, idx)
-        if "modifier" in self.rules:
-            spans = self._modifiers(text, spans, idx)
-        if "side_body" in self.rules:
-            spans = self._sides(text, spans)
-        types = self.types
-        return [h for h in spans if h[3] in COMPOSED_RULES
-                or types[h[2]] not in (HEAD_TYPE, PART_TYPE)]
+        """This runs for every sentence with a hit, so each rule first tests one
+        character next to a span before it looks at words or morphemes."""
+        if self._modifier:
+            n = len(text)
+            hits = [h for h in hits if h[1] >= n or text[h[1]] != "성"
+                    or not _before_seong(idx, h[1])]
+        return self._finish(text, self._bodies(text, hits, idx), idx)
+
+    def _finish(self, text: str, spans: list[Hit], idx: MorphIndex) -> list[Hit]:
+        """body_suffix, modifier and side_body in one pass; uncomposed heads and
+        parts are dropped."""
+        types, size, out = self.types, len(text), []
+        for n, h in enumerate(spans):
+            if self._suffix and h[1] < size and text[h[1]] in self._suffix_first:
+                h = self._suffixed(text, spans, n, idx)
+            before = h[0] - 2 if h[0] > 1 and text[h[0] - 1] == " " else h[0] - 1
+            if before >= 0:
+                c, start = text[before], None
+                if self._modifier and c in self._mod_last and (
+                        COMPOSED_RULES.get(h[3]) == "Disease" or types[h[2]] == "Disease"):
+                    start = self._modifier_start(text, idx, h[0])
+                    rule = f"modifier+{h[3]}" if h[3] in COMPOSED_RULES else "modifier"
+                elif (self._side and c in self._side_last and types[h[2]] == "Body"
+                      and h[3] not in COMPOSED_RULES):
+                    start = _word_before(text, h[0])
+                    if start is not None and text[start:h[0]].rstrip(" ") not in self.sides:
+                        start = None
+                    rule = "side_body"
+                if start is not None:
+                    while out and out[-1][0] >= start:  # hits inside the joined word
+                        out.pop()
+                    h = (start, h[1], h[2], rule)
+            if h[3] in COMPOSED_RULES or types[h[2]] not in (HEAD_TYPE, PART_TYPE):
+                out.append(h)
+        return out
 
     # -- body part + disease, head or generic body word ---------------------------
     def _bodies(self, text: str, hits: list[Hit], idx: MorphIndex) -> list[Hit]:
@@ -107,11 +138,14 @@ class Composer:
         types, rules = self.types, self.rules
         out: list[Hit] = []
         for h in hits:
+            if not out or h[0] - out[-1][1] > 1:  # nothing adjacent to join (most hits)
+                out.append(h)
+                continue
             t = types[h[2]]
             rule = ((("body_symptom" if h[2] in self.symptoms else "body_disease")
                      if t == "Disease" else "body_head" if t == HEAD_TYPE
                      else "body_part" if t == PART_TYPE else None))
-            if (rule in rules and out and self._body(out[-1])
+            if (rule in rules and self._body(out[-1])
                     and (h[0] == out[-1][1] or rule not in self.within_word)
                     and joins(text, idx, out[-1][1], h[0])):
                 if rule == "body_part":
@@ -134,47 +168,20 @@ class Composer:
         return h[3] == "body_part" or (self.types[h[2]] in _BODY_LIKE
                                        and h[3] not in COMPOSED_RULES)
 
-    def _suffixes(self, text: str, spans: list[Hit], idx: MorphIndex) -> list[Hit]:
-        """Body + a one-syllable head morpheme right after it in the same word."""
-        out = []
-        for n, h in enumerate(spans):
-            if self._body(h):
-                k = bisect_left(idx.starts, h[1])
-                if (k < len(idx) and idx.starts[k] == h[1] and idx.form(k) in self.suffix_heads
-                        and idx.tag(k) in ("NNG", "XSN") and _word_ends(text, idx, k)
-                        and (n + 1 == len(spans) or spans[n + 1][0] >= idx.ends[k])):
-                    h = (h[0], idx.ends[k], h[2], "body_suffix")
-            out.append(h)
-        return out
+    def _suffixed(self, text: str, spans: list[Hit], n: int, idx: MorphIndex) -> Hit:
+        """Span ``n`` extended over a one-syllable head morpheme right after it in
+        the same word when it is a body part (식도+염), else unchanged."""
+        h = spans[n]
+        if not self._body(h):
+            return h
+        k = bisect_left(idx.starts, h[1])
+        if (k < len(idx) and idx.starts[k] == h[1] and idx.form(k) in self.suffix_heads
+                and idx.tag(k) in ("NNG", "XSN") and _word_ends(text, idx, k)
+                and (n + 1 == len(spans) or spans[n + 1][0] >= idx.ends[k])):
+            return (h[0], idx.ends[k], h[2], "body_suffix")
+        return h
 
     # -- modifiers ----------------------------------------------------------------
-    def _modifiers(self, text: str, spans: list[Hit], idx: MorphIndex) -> list[Hit]:
-        types = self.types
-        out: list[Hit] = []
-        for h in spans:
-            composed = h[3] in COMPOSED_RULES
-            if COMPOSED_RULES.get(h[3]) == "Disease" or types[h[2]] == "Disease":
-                start = self._modifier_start(text, idx, h[0])
-                if start is not None:
-                    while out and out[-1][0] >= start:  # hits inside the modifier word
-                        out.pop()
-                    h = (start, h[1], h[2], f"modifier+{h[3]}" if composed else "modifier")
-            out.append(h)
-        return out
-
-    def _sides(self, text: str, spans: list[Hit]) -> list[Hit]:
-        """A laterality word right before a body part (왼쪽 다리, 오른쪽귀) joins it."""
-        out: list[Hit] = []
-        for h in spans:
-            if self.types[h[2]] == "Body" and h[3] not in COMPOSED_RULES:
-                start = _word_before(text, h[0])
-                if start is not None and text[start:h[0]].rstrip(" ") in self.sides:
-                    while out and out[-1][0] >= start:
-                        out.pop()
-                    h = (start, h[1], h[2], "side_body")
-            out.append(h)
-        return out
-
     def _modifier_start(self, text: str, idx: MorphIndex, start: int) -> int | None:
         """Start of a modifier word that ends at ``start`` (attached: 역류성식도염)
         or one space before it (혈관성 편두통), or None."""
