@@ -193,3 +193,14 @@ compose:
         "section excluded by the type policy (substances, cells)": 1,
         "name excluded by the type policy (exclude_suffixes)": 1,
         "source exclude_terms (everyday sense is another type)": 1}
+
+
+def test_heads_from_a_term_table_never_become_entities(tmp_path):
+    """A table exported from a composed gazetteer keeps its Head/Part rows; built
+    without a compose section they are still never entities."""
+    from kmner.gazetteer.config import table_config
+
+    table = tmp_path / "t.tsv"
+    table.write_text("term\ttype\n염증\tHead\n근육\tPart\n기관지\tBody\n", encoding="utf-8")
+    m = Matcher(build_gazetteer(table_config(table)), num_workers=1)
+    assert spans(m, "기관지 염증과 근육") == [("기관지", "Body", "space")]

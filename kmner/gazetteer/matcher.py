@@ -26,9 +26,12 @@ from kmner.core.records import Entity
 from kmner.gazetteer.boundaries import MorphIndex, check_hit
 from kmner.gazetteer.compiled import CompiledGazetteer
 from kmner.gazetteer.compose import COMPOSED_RULES, Composer, compose_settings
+from kmner.gazetteer.config import HEAD_TYPE, PART_TYPE
 from kmner.gazetteer.keys import fold
 
 _WORD = re.compile(r"\S+")
+# Types that are never entities: compose heads and parts.
+RESERVED_TYPES = frozenset({HEAD_TYPE, PART_TYPE})
 # Whitespace other than the plain space. pyahocorasick's ignore_white_space skips
 # only a subset of Python's whitespace (not NBSP, U+2007, U+202F, U+0085 or
 # U+001C-U+001F), so texts with any whitespace but the plain space take the
@@ -74,6 +77,8 @@ class Matcher:
         self.user_dict = user_dict
         self.num_workers = num_workers
         settings = compose_settings(gazetteer.info, gazetteer.sources)
+        if settings is None and not RESERVED_TYPES.isdisjoint(gazetteer.types):
+            settings = {"rules": []}  # heads or parts from a term table: drop them
         self.composer = None if settings is None else Composer(gazetteer.types, **settings)
 
     # -- steps -----------------------------------------------------------------
