@@ -20,8 +20,8 @@ and switched on or off in the gazetteer config (``compose.rules``):
 Parts join only when nothing but one space or nothing at all lies between them and
 Kiwi reads both sides of the join as nominal morphemes, so composition never
 crosses a particle, a predicate or a numeral (배가 아프고: 배 stays Body).
-Laterality (좌측, 우측, 양측) is neither a body part nor a modifier, so it stays
-outside. Uncomposed heads are dropped.
+Laterality (좌측, 우측, 양측) is not a modifier, so it stays outside a disease name;
+only ``side_body`` puts it inside a body part. Uncomposed heads and parts are dropped.
 """
 
 from __future__ import annotations
