@@ -22,7 +22,7 @@ from kmner.core.runinfo import write_run_info
 from kmner.data.ls_tasks import records_to_tasks, write_tasks
 from kmner.evaluation.evaluate import evaluate_to_dir
 from kmner.gazetteer.compiled import build_gazetteer
-from kmner.gazetteer.config import table_config
+from kmner.gazetteer.default import default_table_config
 from kmner.silver.evaluate import evaluate_silver, format_eval
 from kmner.silver.pipeline import SilverConfig, run_silver
 from kmner.training.encoder.convert import default_encoder_dir, ensure_default_encoder
@@ -95,7 +95,7 @@ def run_demo(cfg: DemoConfig, *, log: Callable[[str], None] = print) -> dict:
     started = time.perf_counter()
 
     log(f"[1/6] gazetteer: building from {cfg.terms}")
-    gaz_cfg = table_config(Path(cfg.terms))
+    gaz_cfg = default_table_config(Path(cfg.terms))  # with the bundled compose rules
     gaz_cfg.name = "kmner-demo"
     gaz = build_gazetteer(gaz_cfg)
     gaz_path = out / "gazetteer.gaz"

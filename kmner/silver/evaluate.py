@@ -1,6 +1,7 @@
 """`kmner silver eval`: how good is silver data? Run the matcher over gold texts
 and score it against the gold spans, beside plain Aho-Corasick on the same data,
-plus how many gold surfaces the dictionary contains at all (coverage)."""
+plus how many gold surfaces the dictionary contains at all (coverage) and where
+precision and recall go (breakdown.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from kmner.evaluation.uncertainty import Resampling, ScoredWithCI, score_with_ci
 from kmner.gazetteer.compiled import CompiledGazetteer
 from kmner.gazetteer.matcher import Matcher
 from kmner.gazetteer.plain import PlainMatcher
+from kmner.silver.breakdown import Breakdown, breakdown, format_breakdown
 
 
 @dataclass
@@ -78,6 +80,7 @@ class SilverEval:
     n_records: int
     gazetteer: dict[str, Any]
     label_map: str
+    breakdown: Breakdown = field(default_factory=Breakdown)
     # the gold records and the matcher's predictions on them, so callers can write
     # or report them without running the matcher a second time
     gold: list[Record] = field(default_factory=list, repr=False)
@@ -100,7 +103,7 @@ class SilverEval:
         return {"n_records": self.n_records, "gazetteer": self.gazetteer,
                 "label_map": self.label_map, "kiwi_matcher": self.matcher.to_dict(),
                 "plain_aho_corasick": self.baseline.to_dict(), "intervals": self.intervals,
-                "coverage": self.coverage.to_dict()}
+                "coverage": self.coverage.to_dict(), "breakdown": self.breakdown.to_dict()}
 
 
 def evaluate_silver(gold_path: str | Path, gaz: CompiledGazetteer, *,
@@ -120,9 +123,11 @@ def evaluate_silver(gold_path: str | Path, gaz: CompiledGazetteer, *,
     systems = {name: score_with_ci(gold, p, rs, label_map=label_map)
                for name, p in ((KIWI, pred), (PLAIN, base))}
     mapped_gold = label_map.apply(gold) if label_map else gold
+    mapped_pred = label_map.apply(pred) if label_map else pred
     return SilverEval(systems, coverage(mapped_gold, gaz), len(gold),
                       {"name": gaz.info.get("name"), "hash": gaz.content_hash,
-                       "terms": len(gaz)}, label_map.describe(), gold=gold, predictions=pred)
+                       "terms": len(gaz)}, label_map.describe(),
+                      breakdown(mapped_gold, mapped_pred, gaz), gold=gold, predictions=pred)
 
 
 def format_eval(ev: SilverEval) -> list[str]:
@@ -139,4 +144,4 @@ def format_eval(ev: SilverEval) -> list[str]:
     if cov["top_missing"]:
         lines.append("most frequent gold surfaces not in the dictionary: " + ", ".join(
             f"{s} x{n}" for s, n in cov["top_missing"][:10]))
-    return lines
+    return lines + format_breakdown(ev.breakdown)
