@@ -135,41 +135,56 @@ class RejectLog:
             write_json_lines(self.path, self.items)
 
 
+def parse_record_line(line: str, *, src: str, lineno: int | None, validate: bool = True,
+                      types: Iterable[str] | None = None,
+                      allow_overlaps: bool = False) -> Record:
+    """One JSONL line as a Record, or an InputError naming file, line and record id."""
+    rec_id = None
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON: {exc.msg} at column {exc.colno}",
+                         path=src, line=lineno) from None
+    if isinstance(obj, dict):
+        rec_id = obj.get("id")
+    try:
+        rec = Record.from_dict(obj)
+    except ValueError as exc:
+        raise InputError(str(exc), path=src, line=lineno, record_id=rec_id) from None
+    if validate:
+        problems = entity_problems(rec, types=types, allow_overlaps=allow_overlaps)
+        if problems:
+            raise InputError("; ".join(problems), path=src, line=lineno, record_id=rec_id)
+    return rec
+
+
 def read_records(path: str | os.PathLike, *, on_error: OnError = "raise",
                  rejects: RejectLog | None = None, validate: bool = True,
                  types: Iterable[str] | None = None,
                  allow_overlaps: bool = False) -> Iterator[Record]:
-    """Stream KBMC-style records from JSONL. Blank lines are skipped (and are not
+    """Stream KBMC-style records from JSONL, or from a folder of part files with a
+    kmner manifest (``--engine spark`` output). Blank lines are skipped (and are not
     records). With ``on_error="reject"`` bad lines go to ``rejects`` instead."""
     if on_error == "reject" and rejects is None:
         raise ValueError("on_error='reject' needs a RejectLog")
-    src = str(path)
-    for lineno, line in iter_lines(path):
+    if Path(path).is_dir():
+        from kmner.core.parts import iter_part_lines
+
+        lines = iter_part_lines(path)
+    else:
+        lines = ((str(path), lineno, line) for lineno, line in iter_lines(path))
+    for src, lineno, line in lines:
         if not line.strip():
             continue
-        rec_id = None
         try:
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"malformed JSON: {exc.msg} at column {exc.colno}",
-                                 path=src, line=lineno) from None
-            if isinstance(obj, dict):
-                rec_id = obj.get("id")
-            try:
-                rec = Record.from_dict(obj)
-            except ValueError as exc:
-                raise InputError(str(exc), path=src, line=lineno, record_id=rec_id) from None
-            if validate:
-                problems = entity_problems(rec, types=types, allow_overlaps=allow_overlaps)
-                if problems:
-                    raise InputError("; ".join(problems), path=src, line=lineno,
-                                     record_id=rec_id)
+            rec = parse_record_line(line, src=src, lineno=lineno, validate=validate,
+                                    types=types, allow_overlaps=allow_overlaps)
         except InputError as err:
             if on_error == "raise":
                 raise
             assert rejects is not None
-            rejects.add(source=src, line=lineno, reason=err.reason, record_id=rec_id, raw=line)
+            rejects.add(source=src, line=lineno, reason=err.reason,
+                        record_id=err.record_id, raw=line)
             continue
         yield rec
 

@@ -30,6 +30,13 @@ def run_cmd(
     resume: bool = typer.Option(False, "--resume",
                                 help="Continue an interrupted run from its checkpoint."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
+    engine: str = typer.Option("local", "--engine",
+                               help="local (one process) or spark (OUT is a folder of "
+                                    "part files; inputs may also be Parquet)."),
+    workers: Optional[int] = typer.Option(None, "--workers",
+                                          help="Spark: local[N] cores (default: all)."),
+    master: Optional[str] = typer.Option(None, "--master", help="Spark master URL."),
+    out_format: str = typer.Option("jsonl", "--format", help="Spark: jsonl or parquet."),
 ) -> None:
     """Label raw text with the gazetteer, checked against Kiwi's morphemes."""
     from kmner.core.runinfo import write_run_info
@@ -39,7 +46,14 @@ def run_cmd(
                        rejects=str(rejects) if rejects else None,
                        gazetteer=str(gazetteer) if gazetteer else None, threads=threads,
                        kiwi_user_dict=str(kiwi_dict) if kiwi_dict else None)
-    summary = run_silver(cfg, resume=resume, progress=progress)
+    if engine == "spark":
+        from kmner.processing.silver import SparkOptions, run_silver_spark
+
+        summary, _ = run_silver_spark(cfg, SparkOptions(master, workers, out_format))
+    elif engine == "local":
+        summary = run_silver(cfg, resume=resume, progress=progress)
+    else:
+        raise typer.BadParameter(f"--engine must be local or spark, got {engine!r}")
     for line in summary.lines():
         typer.echo(line)
     info = write_run_info(output.parent, command="silver run", config=cfg,

@@ -1,0 +1,224 @@
+"""Silver over pandas batches: the functions ``DataFrame.mapInPandas`` runs.
+
+Each Python worker builds Kiwi and loads the compiled gazetteer once (a
+module-level cache; Spark reuses Python workers) from a file path, never from a
+pickled automaton, and gives Kiwi as many threads as the task has CPU slots
+(``spark.task.cpus``). The work itself is :class:`kmner.silver.pipeline.SilverProcessor`,
+the code ``kmner silver run`` runs, so both engines give the same records.
+
+Use in your own job::
+
+    silver = notes.mapInPandas(silver_mapper("/shared/default.gaz"), OUTPUT_SCHEMA)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Iterable, Iterator
+
+from kmner.core.errors import InputError
+from kmner.core.jsonl import dumps, parse_record_line
+from kmner.core.records import Record
+from kmner.gazetteer.compiled import CompiledGazetteer
+from kmner.gazetteer.matcher import Matcher
+from kmner.silver.inputs import DocUnit, RecordUnit, Rejected, Unit
+from kmner.silver.pipeline import SilverProcessor, SilverSummary
+
+# (gazetteer path, Kiwi user dictionary, Kiwi threads) -> (processor, kiwi); one per worker
+_WORKER: dict[tuple, tuple[SilverProcessor, Any]] = {}
+_LOADS = [0]  # how often this process loaded a gazetteer (reported in the stats rows)
+FAIL_FIRST_ATTEMPT = "kmner.fail_first_attempt"  # local property, for the retry test
+
+
+def worker_silver(gazetteer: str | None, kiwi_user_dict: str | None = None,
+                  num_workers: int = 1) -> tuple[SilverProcessor, Any]:
+    """This worker's processor and Kiwi, built on first use and kept."""
+    key = (gazetteer, kiwi_user_dict, num_workers)
+    hit = _WORKER.get(key)
+    if hit is None:
+        from kmner.core.morph import get_kiwi
+        from kmner.gazetteer.default import default_gazetteer_path
+
+        gaz = CompiledGazetteer.load(gazetteer or default_gazetteer_path())
+        matcher = Matcher(gaz, user_dict=kiwi_user_dict, num_workers=num_workers)
+        hit = (SilverProcessor(matcher), get_kiwi(kiwi_user_dict, num_workers))
+        _WORKER.clear()  # keep one gazetteer per worker
+        _WORKER[key] = hit
+        _LOADS[0] += 1
+    return hit
+
+
+def task_cpus() -> int:
+    """CPU slots of the running Spark task (1 outside Spark)."""
+    try:
+        from pyspark import TaskContext
+    except ImportError:  # pragma: no cover
+        return 1
+    ctx = TaskContext.get()
+    return max(1, int(ctx.cpus())) if ctx is not None else 1
+
+
+def _clean(value: str | None, first: bool) -> str:
+    line = (value or "").rstrip("\r\n")
+    return line.removeprefix("\ufeff") if first else line
+
+
+def _parse(line: str, source: str, lineno: int) -> Record | Rejected:
+    # as kmner.silver.inputs reads .jsonl: overlaps allowed (entities get replaced)
+    try:
+        return parse_record_line(line, src=source, lineno=lineno, allow_overlaps=True)
+    except InputError as err:
+        return Rejected(source, lineno, err.record_id, err.reason, line)
+
+
+def line_units(rows: Iterable[tuple[str, int, str]], files: dict, offsets: dict
+               ) -> Iterator[Unit]:
+    """Units from (path, block, line) rows, numbered like kmner.silver.inputs does:
+    ``offsets[(path, block)]`` is (lines, JSONL records) before the block."""
+    state: dict[tuple[str, int], list[int]] = {}
+    for path, block, value in rows:
+        f = files[path]
+        st = state.get((path, block))
+        if st is None:
+            st = state[(path, block)] = list(offsets[(path, block)])
+        st[0] += 1
+        lineno = st[0]
+        line = _clean(value, lineno == 1)
+        if f.kind == "txt":
+            if not line.strip():
+                yield Rejected(f.source, lineno, None, "empty line (no text)")
+            else:
+                yield DocUnit(f.source, lineno, f"{f.prefix}-{lineno}", line)
+            continue
+        if not line.strip():
+            continue  # blank JSONL lines are not records
+        rec = _parse(line, f.source, lineno)
+        if isinstance(rec, Rejected):
+            yield rec
+            continue
+        st[1] += 1
+        if rec.id is None:
+            rec.id = f"{f.prefix}-{st[1]}"
+        if not rec.text.strip():
+            yield Rejected(f.source, None, rec.id, "empty text")
+        else:
+            yield RecordUnit(f.source, rec)
+
+
+def count_blocks(batches: Iterator, json_keys: frozenset) -> Iterator:
+    """mapInPandas: (path, block, lines, JSONL records) for each block seen;
+    ``json_keys`` are the inputs (as ``spark._key`` gives them) read as records."""
+    import pandas as pd
+
+    from kmner.processing.spark import _key
+
+    counts: dict[tuple[str, int], list[int]] = {}
+    is_json: dict[str, bool] = {}
+    for pdf in batches:
+        for path, block, value in zip(pdf["path"], pdf["block"], pdf["value"]):
+            c = counts.setdefault((path, int(block)), [0, 0])
+            c[0] += 1
+            j = is_json.get(path)
+            if j is None:
+                j = is_json[path] = _key(path) in json_keys
+            if j:
+                line = _clean(value, c[0] == 1 and block == 0)
+                if line.strip() and isinstance(_parse(line, path, c[0]), Record):
+                    c[1] += 1
+    yield pd.DataFrame([(p, b, n, r) for (p, b), (n, r) in counts.items()],
+                       columns=["path", "block", "n", "records"])
+
+
+def output_batches(pairs: Iterable[tuple[Unit, list[Record]]], batch_rows: int = 2000
+                   ) -> Iterator:
+    """OUTPUT_SCHEMA frames from (unit, records) pairs, and a last ``stats`` row
+    with this partition's counts (summed into the run's manifest)."""
+    import pandas as pd
+
+    s = SilverSummary()
+    rows: list[tuple[str, str | None, str]] = []
+    for unit, records in pairs:
+        s.units += 1
+        if isinstance(unit, Rejected):
+            s.rejected += 1
+            s.reject_reasons[unit.reason[:100]] += 1
+            rows.append(("reject", _str(unit.record_id), dumps(unit.to_dict())))
+        else:
+            s.written_units += 1
+            s.records += len(records)
+            for r in records:
+                if r.entities:
+                    s.records_with_entities += 1
+                    s.entities.update(e.type for e in r.entities)
+                rows.append(("record", _str(r.id), dumps(r.to_dict())))
+        if len(rows) >= batch_rows:
+            yield pd.DataFrame(rows, columns=["kind", "id", "record"])
+            rows = []
+            _maybe_fail()
+    stats = s.to_dict() | {"pid": os.getpid(), "loads": _LOADS[0]}
+    rows.append(("stats", None, dumps(stats)))
+    yield pd.DataFrame(rows, columns=["kind", "id", "record"])
+    _maybe_fail()
+
+
+def _str(x: Any) -> str | None:
+    return None if x is None else str(x)
+
+
+def _maybe_fail() -> None:
+    """Fault injection for tests: fail a task's first attempt after part of its
+    output has gone to Spark, when the job sets the local property."""
+    from pyspark import TaskContext
+
+    ctx = TaskContext.get()
+    if ctx is not None and ctx.getLocalProperty(FAIL_FIRST_ATTEMPT) == "1" \
+            and ctx.attemptNumber() == 0:
+        raise RuntimeError("injected failure on a first attempt (kmner retry test)")
+
+
+def record_units(batches: Iterator, text_column: str = "text", id_column: str = "id"
+                 ) -> Iterator[Unit]:
+    """Units from DataFrame rows with a text column (and an id column if any):
+    each row is one record, matched whole, like a .jsonl record."""
+    for pdf in batches:
+        ids = pdf[id_column] if id_column in pdf.columns else [None] * len(pdf)
+        for rid, text in zip(ids, pdf[text_column]):
+            rid = None if rid is None or rid != rid else rid  # NaN -> None
+            if not isinstance(text, str) or not text.strip():
+                yield Rejected(text_column, None, _str(rid), "empty text")
+            else:
+                yield RecordUnit(text_column, Record(rid, text, []))
+
+
+def silver_mapper(gazetteer: str | None = None, *, kiwi_user_dict: str | None = None,
+                  text_column: str = "text", id_column: str = "id",
+                  batch_rows: int = 2000) -> Callable[[Iterator], Iterator]:
+    """A function for ``df.mapInPandas(fn, OUTPUT_SCHEMA)`` over rows with a text
+    (and optional id) column. ``gazetteer`` is a compiled gazetteer path every
+    executor can read (shared storage, or ``SparkFiles.get`` after ``addFile``)."""
+
+    def silver_batches(batches: Iterator) -> Iterator:
+        processor, kiwi = worker_silver(gazetteer, kiwi_user_dict, task_cpus())
+        units = record_units(batches, text_column, id_column)
+        yield from output_batches(processor.process(units, kiwi), batch_rows)
+
+    return silver_batches
+
+
+def lines_mapper(files: dict, offsets: dict, gazetteer: str | None, shipped: bool, *,
+                 kiwi_user_dict: str | None = None, dict_shipped: bool = False,
+                 batch_rows: int = 2000) -> Callable[[Iterator], Iterator]:
+    """mapInPandas over (path, block, value) input lines: ``silver run --engine spark``."""
+
+    def silver_lines(batches: Iterator) -> Iterator:
+        from kmner.processing.spark import shipped_path
+
+        processor, kiwi = worker_silver(shipped_path(gazetteer, shipped),
+                                        shipped_path(kiwi_user_dict, dict_shipped),
+                                        task_cpus())
+        rows = ((p, int(b), v) for pdf in batches
+                for p, b, v in zip(pdf["path"], pdf["block"], pdf["value"]))
+        units = line_units(rows, files, offsets)
+        yield from output_batches(processor.process(units, kiwi), batch_rows)
+
+    return silver_lines
