@@ -166,13 +166,17 @@ def _str(x: Any) -> str | None:
 
 
 def _maybe_fail() -> None:
-    """Fault injection for tests: fail a task's first attempt after part of its
-    output has gone to Spark, when the job sets the local property."""
+    """Fault injection for tests: when the job sets the local property (to a
+    folder), a task's first attempt leaves a marker there and fails after part of
+    its output has gone to Spark; the retry must leave no trace of it."""
     from pyspark import TaskContext
 
     ctx = TaskContext.get()
-    if ctx is not None and ctx.getLocalProperty(FAIL_FIRST_ATTEMPT) == "1" \
-            and ctx.attemptNumber() == 0:
+    where = ctx.getLocalProperty(FAIL_FIRST_ATTEMPT) if ctx is not None else None
+    if where and ctx.attemptNumber() == 0:
+        marker = os.path.join(where, f"failed-stage{ctx.stageId()}-part{ctx.partitionId()}")
+        with open(marker, "w", encoding="utf-8") as fh:
+            fh.write(str(ctx.taskAttemptId()))
         raise RuntimeError("injected failure on a first attempt (kmner retry test)")
 
 
