@@ -167,13 +167,14 @@ def _str(x: Any) -> str | None:
 
 def _maybe_fail() -> None:
     """Fault injection for tests: when the job sets the local property (to a
-    folder), a task's first attempt leaves a marker there and fails after part of
-    its output has gone to Spark; the retry must leave no trace of it."""
+    folder), the first attempts of partitions 0 and 1 leave a marker there and
+    fail after part of their output has gone to Spark; the retries must leave no
+    trace of them."""
     from pyspark import TaskContext
 
     ctx = TaskContext.get()
     where = ctx.getLocalProperty(FAIL_FIRST_ATTEMPT) if ctx is not None else None
-    if where and ctx.attemptNumber() == 0:
+    if where and ctx.attemptNumber() == 0 and ctx.partitionId() < 2:
         marker = os.path.join(where, f"failed-stage{ctx.stageId()}-part{ctx.partitionId()}")
         with open(marker, "w", encoding="utf-8") as fh:
             fh.write(str(ctx.taskAttemptId()))

@@ -68,7 +68,8 @@ def run_silver_spark(cfg: SilverConfig, opts: SparkOptions | None = None, *,
                 "counts": summary.to_dict(), "balanced": summary.balanced(),
                 "inputs": list(cfg.inputs), "gazetteer": gaz_path,
                 "engine": {"name": "spark", "master": spark.sparkContext.master,
-                           "partitions": len(stats), "python_workers": workers}}
+                           "partitions": len(stats), "input_blocks": len(lines.offsets),
+                           "python_workers": workers}}
     write_manifest(spark, cfg.output, manifest)
     return summary, manifest
 

@@ -43,8 +43,16 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
                 splitter: Optional[str] = typer.Option(
                     None, help="Override the word splitter (default: the model's own)."),
                 no_kiwi: bool = typer.Option(False, "--no-kiwi",
-                                             help="Use only token offsets stored in the input.")) -> None:
+                                             help="Use only token offsets stored in the input."),
+                engine: str = typer.Option("local", help="local, or spark (OUT is a folder of "
+                                                         "part files)."),
+                workers: Optional[int] = typer.Option(None, help="Spark: local[N] cores."),
+                master: Optional[str] = typer.Option(None, help="Spark master URL.")) -> None:
     """Predict entities with exact character offsets."""
+    if engine != "local":
+        from kmner.processing.predict import predict_cli
+
+        return predict_cli(locals(), _parse_thresholds(thresholds))
     from kmner.core.jsonl import load_records, write_records
     from kmner.training.model import load_model
     from kmner.training.predict import PredictStats, predict_records
