@@ -22,6 +22,7 @@ pyspark = pytest.importorskip("pyspark", reason="pyspark missing: pip install 'k
 from kmner.core.errors import InputError  # noqa: E402
 from kmner.core.jsonl import load_records, read_records  # noqa: E402
 from kmner.core.parts import MANIFEST, iter_part_lines, part_files  # noqa: E402
+from kmner.core.records import Record  # noqa: E402
 from kmner.silver.pipeline import SilverConfig, run_silver  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,7 +68,7 @@ def single(inputs, tmp_path_factory):
     return summary, by_id(load_records(out, allow_overlaps=True)), rejects
 
 
-def by_id(records) -> dict:
+def by_id(records: list) -> dict:
     ids = [r.id for r in records]
     assert len(ids) == len(set(ids)), "duplicate ids"
     return {r.id: (r.text, [e.to_dict() for e in r.entities], r.meta) for r in records}
@@ -145,6 +146,15 @@ def test_parquet_in_and_out(spark, tmp_path):
     assert "notes-6" in got and summary.records == ref.records == 60
     table = pq.read_table(part_files(tmp_path / "out")[0])
     assert {"id", "text", "entities", "record"} <= set(table.column_names)
+    # the library function, as a user's own job calls it
+    from kmner.processing import OUTPUT_SCHEMA
+    from kmner.processing.batches import silver_mapper
+
+    notes = spark.read.parquet(str(tmp_path / "notes.parquet"))
+    rows = notes.mapInPandas(silver_mapper(), OUTPUT_SCHEMA).filter("kind = 'record'")
+    mine = by_id([Record.from_dict(json.loads(r["record"])) for r in rows.collect()])
+    assert {k: v for k, v in mine.items() if k} == \
+        {k: v for k, v in got.items() if k != "notes-6"}
 
 
 def test_cli_engine_spark_and_readers_take_the_folder(spark, inputs, single, tmp_path):
@@ -239,3 +249,15 @@ def test_spark_predict_equals_local_predict(spark, tiny_model, tmp_path):
             assert a.meta["score"] == pytest.approx(b.meta["score"], abs=1e-3)
         n += len(r.entities)
     assert n > 0  # the random model does find spans at this threshold
+    # the same through `kmner predict --engine spark`
+    from typer.testing import CliRunner
+
+    from kmner.cli import app
+
+    r = CliRunner().invoke(app, ["predict", str(tiny_model), str(tmp_path / "in.jsonl"), "-o",
+                                 str(tmp_path / "cli"), "--engine", "spark", "--device", "cpu",
+                                 "--types", ",".join(types), "--threshold", "0.3",
+                                 "--chunk-words", "40"])
+    assert r.exit_code == 0, r.output
+    assert {x.id: x.entities for x in load_records(tmp_path / "cli")} == \
+        {x.id: x.entities for x in got.values()}

@@ -185,10 +185,12 @@ def record_units(batches: Iterator, text_column: str = "text", id_column: str = 
                  ) -> Iterator[Unit]:
     """Units from DataFrame rows with a text column (and an id column if any):
     each row is one record, matched whole, like a .jsonl record."""
+    import pandas as pd
+
     for pdf in batches:
         ids = pdf[id_column] if id_column in pdf.columns else [None] * len(pdf)
         for rid, text in zip(ids, pdf[text_column]):
-            rid = None if rid is None or rid != rid else rid  # NaN -> None
+            rid = None if pd.isna(rid) else rid  # None, NaN or NA
             if not isinstance(text, str) or not text.strip():
                 yield Rejected(text_column, None, _str(rid), "empty text")
             else:
@@ -196,14 +198,19 @@ def record_units(batches: Iterator, text_column: str = "text", id_column: str = 
 
 
 def silver_mapper(gazetteer: str | None = None, *, kiwi_user_dict: str | None = None,
-                  text_column: str = "text", id_column: str = "id",
+                  shipped: bool = False, text_column: str = "text", id_column: str = "id",
                   batch_rows: int = 2000) -> Callable[[Iterator], Iterator]:
     """A function for ``df.mapInPandas(fn, OUTPUT_SCHEMA)`` over rows with a text
-    (and optional id) column. ``gazetteer`` is a compiled gazetteer path every
-    executor can read (shared storage, or ``SparkFiles.get`` after ``addFile``)."""
+    (and optional id) column, each matched whole like a .jsonl record.
+    ``gazetteer`` (default: the bundled one) is a compiled gazetteer path every
+    executor can read, or with ``shipped`` the name of a file sent with
+    ``spark.sparkContext.addFile`` (the same goes for ``kiwi_user_dict``)."""
 
     def silver_batches(batches: Iterator) -> Iterator:
-        processor, kiwi = worker_silver(gazetteer, kiwi_user_dict, task_cpus())
+        from kmner.processing.spark import shipped_path
+
+        processor, kiwi = worker_silver(shipped_path(gazetteer, shipped),
+                                        shipped_path(kiwi_user_dict, shipped), task_cpus())
         units = record_units(batches, text_column, id_column)
         yield from output_batches(processor.process(units, kiwi), batch_rows)
 
