@@ -261,3 +261,9 @@ def test_spark_predict_equals_local_predict(spark, tiny_model, tmp_path):
     assert r.exit_code == 0, r.output
     assert {x.id: x.entities for x in load_records(tmp_path / "cli")} == \
         {x.id: x.entities for x in got.values()}
+    # and `kmner evaluate` scores the folder as it scores a JSONL file
+    r = CliRunner().invoke(app, ["evaluate", "--gold", str(tmp_path / "in.jsonl"), "--pred",
+                                 str(tmp_path / "out"), "-o", str(tmp_path / "report"),
+                                 "--n-resamples", "20"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "report" / "metrics.json").exists()
