@@ -3,7 +3,7 @@ counts that balance, a retried task that neither duplicates nor loses records,
 Parquet in and out, and kmner's readers on the output folder.
 
 One SparkSession for the module (``local[2,4]``: two cores, up to four attempts
-per task); small blocks (8 KiB) so that text files are split and line numbers
+per task; one CPU per task, so two Python workers run side by side); small blocks (8 KiB) so that text files are split and line numbers
 must be carried across blocks."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def spark():
 
     s = spark_session("local[2,4]", 2, "kmner tests",
                       {"spark.sql.files.maxPartitionBytes": "8k",
-                       "spark.sql.files.openCostInBytes": "1k"})
+                       "spark.sql.files.openCostInBytes": "1k"}, task_cpus=1)
     yield s
     s.stop()
 

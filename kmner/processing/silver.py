@@ -23,7 +23,8 @@ from kmner.silver.pipeline import SilverConfig, SilverSummary
 @dataclass
 class SparkOptions:
     """Where and how to run: ``master`` (default ``local[workers]``), output
-    ``file_format`` (jsonl or parquet) and the text/id columns of Parquet inputs."""
+    ``file_format`` (jsonl or parquet), the text/id columns of Parquet inputs and
+    the CPU slots per task (see :func:`kmner.processing.spark.spark_session`)."""
 
     master: str | None = None
     workers: int | None = None
@@ -31,6 +32,7 @@ class SparkOptions:
     text_column: str = "text"
     id_column: str = "id"
     conf: dict[str, str] | None = None
+    task_cpus: int | None = None  # spark.task.cpus: Kiwi threads per task
 
 
 def run_silver_spark(cfg: SilverConfig, opts: SparkOptions | None = None, *,
@@ -46,7 +48,8 @@ def run_silver_spark(cfg: SilverConfig, opts: SparkOptions | None = None, *,
 
     opts = opts or SparkOptions()
     t0 = time.perf_counter()
-    spark = spark or spark_session(opts.master, opts.workers, "kmner silver", opts.conf)
+    spark = spark or spark_session(opts.master, opts.workers, "kmner silver", opts.conf,
+                                   opts.task_cpus)
     gaz_path = str(cfg.gazetteer or default_gazetteer_path())
     _check_gazetteer(gaz_path)
     gaz, gaz_shipped = ship_file(spark, gaz_path)

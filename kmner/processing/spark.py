@@ -25,9 +25,12 @@ from kmner.silver.inputs import input_kind
 
 
 def spark_session(master: str | None = None, workers: int | None = None,
-                  app_name: str = "kmner", conf: dict[str, str] | None = None):
+                  app_name: str = "kmner", conf: dict[str, str] | None = None,
+                  task_cpus: int | None = None):
     """The active SparkSession, or a new one on ``master`` (default ``local[N]``
-    with N = ``workers``, default all cores)."""
+    with N = ``workers``, default all cores). ``task_cpus`` (``spark.task.cpus``,
+    Kiwi's threads per task) defaults to 2 in local mode with 2 cores or more: Kiwi
+    analyses in one thread while the task matches in another, as one process does."""
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
@@ -48,6 +51,9 @@ def spark_session(master: str | None = None, workers: int | None = None,
         # workers need (measured on the 2-core benchmark machine).
         conf.setdefault("spark.driver.extraJavaOptions",
                         "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+        task_cpus = task_cpus or min(2, n)
+    if task_cpus:
+        conf.setdefault("spark.task.cpus", str(task_cpus))
     # Text costs far more to analyse than to open: Spark's default "cost" of opening
     # a file (4 MB) would read a 2 MB input as one block, so one task on one core.
     conf.setdefault("spark.sql.files.openCostInBytes", str(64 * 1024))

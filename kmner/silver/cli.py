@@ -37,6 +37,9 @@ def run_cmd(
                                           help="Spark: local[N] cores (default: all)."),
     master: Optional[str] = typer.Option(None, "--master", help="Spark master URL."),
     out_format: str = typer.Option("jsonl", "--format", help="Spark: jsonl or parquet."),
+    task_cpus: Optional[int] = typer.Option(None, "--task-cpus",
+                                            help="Spark: CPU slots (Kiwi threads) per task "
+                                                 "(default 2 in local mode)."),
 ) -> None:
     """Label raw text with the gazetteer, checked against Kiwi's morphemes."""
     from kmner.core.runinfo import write_run_info
@@ -49,7 +52,8 @@ def run_cmd(
     if engine == "spark":
         from kmner.processing.silver import SparkOptions, run_silver_spark
 
-        summary, _ = run_silver_spark(cfg, SparkOptions(master, workers, out_format))
+        summary, _ = run_silver_spark(cfg, SparkOptions(master, workers, out_format,
+                                                        task_cpus=task_cpus))
     elif engine == "local":
         summary = run_silver(cfg, resume=resume, progress=progress)
     else:
