@@ -52,6 +52,10 @@ def run_cmd(
     if engine == "spark":
         from kmner.processing.silver import SparkOptions, run_silver_spark
 
+        if resume:
+            raise typer.BadParameter("--resume is for the local engine; a Spark run "
+                                     "commits whole or not at all: run it again")
+
         summary, _ = run_silver_spark(cfg, SparkOptions(master, workers, out_format,
                                                         task_cpus=task_cpus))
     elif engine == "local":
