@@ -195,6 +195,28 @@ def test_import_and_help_do_not_load_pyspark():
     assert out.returncode == 0, out.stderr + out.stdout
 
 
+def test_one_gzip_file_is_spread_over_the_slots_and_retried(spark, inputs, tmp_path):
+    """A .gz file is one block: its units are numbered where it is read, then
+    repartitioned; a retried task after that shuffle still loses nothing."""
+    from kmner.processing.batches import FAIL_FIRST_ATTEMPT
+
+    gz = [inputs[2]]
+    ref = run_silver(SilverConfig(inputs=gz, output=str(tmp_path / "ref.jsonl")),
+                     progress=False)
+    rejects = [json.loads(x) for x in (tmp_path / "ref.rejects.jsonl").read_text().splitlines()]
+    markers = tmp_path / "failed"
+    markers.mkdir()
+    spark.sparkContext.setLocalProperty(FAIL_FIRST_ATTEMPT, str(markers))
+    try:
+        summary, manifest = run_spark(spark, gz, tmp_path / "out")
+    finally:
+        spark.sparkContext.setLocalProperty(FAIL_FIRST_ATTEMPT, None)
+    assert manifest["engine"]["input_blocks"] == 1 and manifest["engine"]["partitions"] == 4
+    assert len(list(markers.iterdir())) == 2
+    single = (ref, by_id(load_records(tmp_path / "ref.jsonl", allow_overlaps=True)), rejects)
+    assert_same_as_single(single, summary, tmp_path / "out")
+
+
 def test_rerun_overwrites_and_counts_balance(spark, inputs, single, tmp_path):
     run_spark(spark, inputs, tmp_path / "out")
     summary, manifest = run_spark(spark, inputs, tmp_path / "out")

@@ -217,20 +217,86 @@ def silver_mapper(gazetteer: str | None = None, *, kiwi_user_dict: str | None = 
     return silver_batches
 
 
+def _shipped_worker(gazetteer: str | None, shipped: bool, kiwi_user_dict: str | None,
+                    dict_shipped: bool) -> tuple[SilverProcessor, Any]:
+    from kmner.processing.spark import shipped_path
+
+    return worker_silver(shipped_path(gazetteer, shipped),
+                         shipped_path(kiwi_user_dict, dict_shipped), task_cpus())
+
+
 def lines_mapper(files: dict, offsets: dict, gazetteer: str | None, shipped: bool, *,
                  kiwi_user_dict: str | None = None, dict_shipped: bool = False,
                  batch_rows: int = 2000) -> Callable[[Iterator], Iterator]:
     """mapInPandas over (path, block, value) input lines: ``silver run --engine spark``."""
 
     def silver_lines(batches: Iterator) -> Iterator:
-        from kmner.processing.spark import shipped_path
-
-        processor, kiwi = worker_silver(shipped_path(gazetteer, shipped),
-                                        shipped_path(kiwi_user_dict, dict_shipped),
-                                        task_cpus())
+        processor, kiwi = _shipped_worker(gazetteer, shipped, kiwi_user_dict, dict_shipped)
         rows = ((p, int(b), v) for pdf in batches
                 for p, b, v in zip(pdf["path"], pdf["block"], pdf["value"]))
         units = line_units(rows, files, offsets)
         yield from output_batches(processor.process(units, kiwi), batch_rows)
 
     return silver_lines
+
+
+# Numbered units as rows, for inputs with fewer blocks than task slots (a big .gz is
+# one block): numbered where they are read, then spread over the slots, then matched.
+UNITS_SCHEMA = "kind string, source string, line long, key string, payload string"
+_UNIT_COLUMNS = ["kind", "source", "line", "key", "payload"]
+
+
+def _unit_row(u: Unit) -> tuple:
+    if isinstance(u, DocUnit):
+        return ("doc", u.source, u.line, u.id_prefix, u.text)
+    if isinstance(u, RecordUnit):
+        return ("record", u.source, None, None, dumps(u.record.to_dict()))
+    return ("reject", u.source, u.line, None,
+            dumps({"id": u.record_id, "reason": u.reason, "raw": u.raw}))
+
+
+def _row_unit(kind: str, source: str, line: Any, key: str | None, payload: str) -> Unit:
+    import json
+
+    import pandas as pd
+
+    line = None if pd.isna(line) else int(line)
+    if kind == "doc":
+        return DocUnit(source, line, key, payload)
+    if kind == "record":
+        return RecordUnit(source, Record.from_dict(json.loads(payload)))
+    d = json.loads(payload)
+    return Rejected(source, line, d["id"], d["reason"], d["raw"])
+
+
+def units_mapper(files: dict, offsets: dict) -> Callable[[Iterator], Iterator]:
+    """mapInPandas: input lines to numbered units (UNITS_SCHEMA)."""
+
+    def number_lines(batches: Iterator) -> Iterator:
+        import pandas as pd
+
+        rows = ((p, int(b), v) for pdf in batches
+                for p, b, v in zip(pdf["path"], pdf["block"], pdf["value"]))
+        out = []
+        for unit in line_units(rows, files, offsets):
+            out.append(_unit_row(unit))
+            if len(out) >= 2000:
+                yield pd.DataFrame(out, columns=_UNIT_COLUMNS)
+                out = []
+        yield pd.DataFrame(out, columns=_UNIT_COLUMNS)
+
+    return number_lines
+
+
+def units_silver_mapper(gazetteer: str | None, shipped: bool, *,
+                        kiwi_user_dict: str | None = None, dict_shipped: bool = False,
+                        batch_rows: int = 2000) -> Callable[[Iterator], Iterator]:
+    """mapInPandas over UNITS_SCHEMA rows: the matching half of ``lines_mapper``."""
+
+    def silver_units(batches: Iterator) -> Iterator:
+        processor, kiwi = _shipped_worker(gazetteer, shipped, kiwi_user_dict, dict_shipped)
+        units = (_row_unit(*row) for pdf in batches
+                 for row in zip(*(pdf[c] for c in _UNIT_COLUMNS)))
+        yield from output_batches(processor.process(units, kiwi), batch_rows)
+
+    return silver_units

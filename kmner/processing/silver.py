@@ -42,7 +42,8 @@ def run_silver_spark(cfg: SilverConfig, opts: SparkOptions | None = None, *,
     from pyspark import StorageLevel
 
     from kmner.gazetteer.default import default_gazetteer_path
-    from kmner.processing.batches import lines_mapper
+    from kmner.processing.batches import (UNITS_SCHEMA, lines_mapper, units_mapper,
+                                          units_silver_mapper)
     from kmner.processing.spark import (read_lines, ship_file, spark_session, write_manifest,
                                         write_output)
 
@@ -56,9 +57,17 @@ def run_silver_spark(cfg: SilverConfig, opts: SparkOptions | None = None, *,
     udict, dict_shipped = ship_file(spark, cfg.kiwi_user_dict)
     lines = read_lines(spark, list(cfg.inputs), text_column=opts.text_column,
                        id_column=opts.id_column)
-    fn = lines_mapper(lines.files, lines.offsets, gaz, gaz_shipped, kiwi_user_dict=udict,
-                      dict_shipped=dict_shipped)
-    out = lines.df.mapInPandas(fn, OUTPUT_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK)
+    shipped = {"kiwi_user_dict": udict, "dict_shipped": dict_shipped}
+    sc = spark.sparkContext
+    slots = max(1, sc.defaultParallelism // int(sc.getConf().get("spark.task.cpus", "1")))
+    if lines.df.rdd.getNumPartitions() >= slots:  # as read: numbered and matched in place
+        fn = lines_mapper(lines.files, lines.offsets, gaz, gaz_shipped, **shipped)
+        out = lines.df.mapInPandas(fn, OUTPUT_SCHEMA)
+    else:  # too few blocks (a .gz is one): number, spread over the slots, then match
+        units = (lines.df.mapInPandas(units_mapper(lines.files, lines.offsets), UNITS_SCHEMA)
+                 .repartition(2 * slots))
+        out = units.mapInPandas(units_silver_mapper(gaz, gaz_shipped, **shipped), OUTPUT_SCHEMA)
+    out = out.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         rejects = write_output(spark, out, cfg.output, file_format=opts.file_format,
                                rejects=cfg.rejects)
