@@ -18,8 +18,10 @@ def register(root: typer.Typer) -> None:
 @app.command("run")
 def run_cmd(
     inputs: List[Path] = typer.Argument(..., help=".txt (a document per line) or .jsonl "
-                                                  "(records with text), optionally .gz"),
-    output: Path = typer.Option(..., "-o", "--output", help="Silver JSONL output."),
+                                                  "(records with text), optionally .gz; "
+                                                  "with --engine spark also .parquet"),
+    output: Path = typer.Option(..., "-o", "--output",
+                                help="Silver JSONL output (a folder with --engine spark)."),
     gazetteer: Optional[Path] = typer.Option(None, "--gazetteer", "-g",
                                              help="Compiled gazetteer (default: bundled)."),
     rejects: Optional[Path] = typer.Option(None, "--rejects",
