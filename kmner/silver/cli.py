@@ -8,6 +8,7 @@ from typing import List, Optional
 
 import typer
 
+from kmner.core import engines
 from kmner.core.jsonl import write_json
 from kmner.core.labelmap import LabelMap
 from kmner.core.runinfo import write_run_info
@@ -28,8 +29,10 @@ def register(root: typer.Typer) -> None:
 @app.command("run")
 def run_cmd(
     inputs: List[Path] = typer.Argument(..., help=".txt (a document per line) or .jsonl "
-                                                  "(records with text), optionally .gz"),
-    output: Path = typer.Option(..., "-o", "--output", help="Silver JSONL output."),
+                                                  "(records with text), optionally .gz; "
+                                                  "with --engine spark also .parquet"),
+    output: Path = typer.Option(..., "-o", "--output",
+                                help="Silver JSONL output (a folder with --engine spark)."),
     gazetteer: Optional[Path] = typer.Option(None, "--gazetteer", "-g",
                                              help="Compiled gazetteer (default: bundled)."),
     rejects: Optional[Path] = typer.Option(None, "--rejects",
@@ -41,13 +44,33 @@ def run_cmd(
     resume: bool = typer.Option(False, "--resume",
                                 help="Continue an interrupted run from its checkpoint."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
+    engine: str = typer.Option("local", "--engine",
+                               help="local (one process) or spark (OUT is a folder of "
+                                    "part files; inputs may also be Parquet)."),
+    workers: Optional[int] = typer.Option(None, "--workers",
+                                          help="Spark: local[N] cores (default: all)."),
+    master: Optional[str] = typer.Option(None, "--master", help="Spark master URL."),
+    out_format: str = typer.Option("jsonl", "--format", help="Spark: jsonl or parquet."),
+    task_cpus: Optional[int] = typer.Option(None, "--task-cpus",
+                                            help="Spark: CPU slots (Kiwi threads) per task "
+                                                 "(default 2 in local mode)."),
 ) -> None:
     """Label raw text with the gazetteer, checked against Kiwi's morphemes."""
     cfg = SilverConfig(inputs=[str(p) for p in inputs], output=str(output),
                        rejects=str(rejects) if rejects else None,
                        gazetteer=str(gazetteer) if gazetteer else None, threads=threads,
                        kiwi_user_dict=str(kiwi_dict) if kiwi_dict else None)
-    summary = run_silver(cfg, resume=resume, progress=progress)
+    if engine not in engines.ENGINES:
+        raise typer.BadParameter(f"must be one of {', '.join(engines.ENGINES)}, got {engine!r}",
+                                 param_hint="--engine")
+    if engine == "local":
+        summary = run_silver(cfg, resume=resume, progress=progress)
+    elif resume:
+        raise typer.BadParameter("--resume is for the local engine; a Spark run "
+                                 "commits whole or not at all: run it again")
+    else:
+        summary = engines.runner("silver run", engine)(
+            cfg, master=master, workers=workers, file_format=out_format, task_cpus=task_cpus)
     for line in summary.lines():
         typer.echo(line)
     info = write_run_info(output.parent, command="silver run", config=cfg,

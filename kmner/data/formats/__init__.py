@@ -135,6 +135,8 @@ def guess_format(path: str | os.PathLike, *, for_writing: bool = False) -> str:
     if p.is_dir():
         if (p / "dataset_info.json").exists() or (p / "dataset_dict.json").exists():
             return "hf"
+        if (p / "_kmner_manifest.json").exists():  # part files of an --engine spark run
+            return "jsonl"
         raise KmnerError(f"{p} is a directory but not a saved Hugging Face dataset")
     ext = _suffix(p)
     if ext in (".jsonl", ".jsonl.gz"):
