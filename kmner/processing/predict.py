@@ -20,6 +20,9 @@ from kmner.core.parts import read_manifest
 from kmner.processing import OUTPUT_SCHEMA
 from kmner.processing.batches import shipped_path, task_cpus
 from kmner.processing.spark import ship_file, spark_session, write_manifest, write_output
+from kmner.training.model import load_model
+from kmner.training.predict import PredictStats, predict_records
+from kmner.training.splitter import load_pretokenized
 
 _MODEL: dict[tuple, Any] = {}  # one loaded model per Python worker
 
@@ -49,8 +52,6 @@ def worker_model(o: PredictOptions):
     if loaded is None:
         import torch
 
-        from kmner.training.model import load_model  # imports torch, so here
-
         torch.set_num_threads(task_cpus())
         loaded = load_model(shipped_path(o.model, o.model_shipped), base=o.base,
                             device=o.device, splitter=o.splitter,
@@ -67,9 +68,6 @@ def predict_mapper(opts: PredictOptions, *, value_column: str = "value"
 
     def predict_batches(batches: Iterator) -> Iterator:
         import pandas as pd
-
-        from kmner.training.predict import PredictStats, predict_records
-        from kmner.training.splitter import load_pretokenized
 
         loaded = worker_model(opts)
         type_map = ({t: loaded.descriptions.get(t, "") for t in opts.types}
