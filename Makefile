@@ -24,11 +24,16 @@ $(LS_VENV)/.installed:
 	$(LS_VENV)/bin/python -m pip install -q "$(LABEL_STUDIO_SPEC)"
 	touch $@
 
-# Headless Chromium renders the HTML reports to PNG in tests; Noto CJK gives it Hangul glyphs.
+# Headless Chromium renders the HTML reports to PNG in tests; Noto CJK gives it Hangul glyphs;
+# a Java 17 JRE runs Spark in local mode for the --engine spark tests.
 system-deps:
 	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto.*CJK" || \
 		{ if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+	@# PySpark 4 (kmner[spark], the Spark tests) needs Java 17 or later.
+	@java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])' || \
+		{ if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
 venv: $(VENV)/.installed
 ls-venv: $(LS_VENV)/.installed

@@ -82,7 +82,7 @@ def main() -> None:
 
     from kmner.core.jsonl import load_records, write_records
     from kmner.labelstudio.client import connect
-    from kmner.labelstudio.tasks import records_to_tasks
+    from kmner.data.ls_tasks import records_to_tasks
 
     records = silver(args.n)
     work = Path(tempfile.mkdtemp(prefix="kmner-bench-ls-"))

@@ -46,9 +46,12 @@ def _register_stages() -> None:
     from kmner.silver import cli as silver_cli
     from kmner.training import cli as training_cli
 
+    from kmner.processing import engines as processing_engines
+
     for module in (gazetteer_cli, silver_cli, data_cli, labelstudio_cli, evaluation_cli,
                    training_cli, demo_cli):
         module.register(app)
+    processing_engines.register()  # --engine spark (pyspark loads only when it runs)
 
 
 _register_stages()

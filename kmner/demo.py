@@ -8,12 +8,25 @@ Each step is a plain library call; this module only wires them together.
 
 from __future__ import annotations
 
+import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from kmner.core.bundled import bundled_dir
+from kmner.core.jsonl import load_records, write_records
+from kmner.core.labelmap import LabelMap
+from kmner.core.runinfo import write_run_info
+from kmner.data.ls_tasks import records_to_tasks, write_tasks
+from kmner.evaluation.evaluate import evaluate_to_dir
+from kmner.gazetteer.compiled import build_gazetteer
+from kmner.gazetteer.default import default_table_config
+from kmner.silver.evaluate import evaluate_silver, format_eval
+from kmner.silver.pipeline import SilverConfig, run_silver
+from kmner.training.encoder.convert import default_encoder_dir, ensure_default_encoder
+from kmner.training.experiment import run_demo_training
 
 BUNDLED = bundled_dir()
 
@@ -32,6 +45,8 @@ class DemoConfig:
     num_epochs: Phase 1 epochs.
     threads: Kiwi worker threads.
     seed: seed for splits, training and bootstrap.
+    verbose: also show the libraries' INFO logs (GLiNER2's per-step and
+        per-checkpoint lines); by default they show warnings only.
     """
 
     output_dir: str = "out/demo"
@@ -44,20 +59,35 @@ class DemoConfig:
     num_epochs: int = 8
     threads: int = 2
     seed: int = 0
+    verbose: bool = False
+
+
+# Loggers of the libraries training runs on; kmner's own progress goes through `log`.
+LIBRARY_LOGGERS = ("gliner2", "transformers", "peft", "huggingface_hub", "accelerate",
+                   "torch", "urllib3")
+
+
+@contextmanager
+def library_logs(verbose: bool) -> Iterator[None]:
+    """Library loggers at WARNING inside the block (unless ``verbose``), restored after.
+    GLiNER2's trainer calls logging.basicConfig(level=INFO) and logs every step,
+    evaluation and checkpoint at INFO; the demo's reader needs kmner's lines."""
+    if verbose:
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 def run_demo(cfg: DemoConfig, *, log: Callable[[str], None] = print) -> dict:
     """Run every step, logging as it goes; returns the key figures."""
-    from kmner.core.jsonl import load_records, write_records
-    from kmner.core.labelmap import LabelMap
-    from kmner.core.runinfo import write_run_info
-    from kmner.evaluation import evaluate_to_dir
-    from kmner.gazetteer.compiled import build_gazetteer
-    from kmner.gazetteer.config import table_config
-    from kmner.labelstudio.tasks import records_to_tasks, write_tasks
-    from kmner.silver.evaluate import evaluate_silver, format_eval
-    from kmner.silver.pipeline import SilverConfig, run_silver
-
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_run_info(out, command="kmner demo", config=cfg, seed=cfg.seed)
@@ -65,7 +95,7 @@ def run_demo(cfg: DemoConfig, *, log: Callable[[str], None] = print) -> dict:
     started = time.perf_counter()
 
     log(f"[1/6] gazetteer: building from {cfg.terms}")
-    gaz_cfg = table_config(Path(cfg.terms))
+    gaz_cfg = default_table_config(Path(cfg.terms))  # with the bundled compose rules
     gaz_cfg.name = "kmner-demo"
     gaz = build_gazetteer(gaz_cfg)
     gaz_path = out / "gazetteer.gaz"
@@ -102,19 +132,17 @@ def run_demo(cfg: DemoConfig, *, log: Callable[[str], None] = print) -> dict:
     if not cfg.train:
         log("[5/6] encoder: skipped (--no-train)\n[6/6] Phase 1: skipped (--no-train)")
     else:
-        from kmner.training.encoder.convert import default_encoder_dir, ensure_default_encoder
-
         log(f"[5/6] offline encoder: {cfg.encoder_dir or default_encoder_dir()}")
         if cfg.encoder_dir:
             encoder = Path(cfg.encoder_dir)
         else:
             encoder = ensure_default_encoder(log=lambda m: log("      " + m))
         log("[6/6] Phase 1: LoRA on 40 gold sentences, before/after on 10")
-        from kmner.training.experiment import run_demo_training
-
-        figures["phase1"] = run_demo_training(out / "phase1", encoder=str(encoder),
-                                              gold=cfg.gold, num_epochs=cfg.num_epochs,
-                                              log=lambda m: log("      " + str(m)))
+        with library_logs(cfg.verbose):
+            figures["phase1"] = run_demo_training(out / "phase1", encoder=str(encoder),
+                                                  gold=cfg.gold, num_epochs=cfg.num_epochs,
+                                                  log=lambda m: log("      " + str(m)),
+                                                  progress=cfg.verbose)
     figures["seconds"] = round(time.perf_counter() - started, 1)
     log(f"done in {figures['seconds']} s; everything is in {out}/")
     return figures

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from kmner.demo import DemoConfig
+from kmner.demo import DemoConfig, run_demo
 
 
 def register(app: typer.Typer) -> None:
@@ -23,10 +23,11 @@ def register(app: typer.Typer) -> None:
         epochs: int = typer.Option(DemoConfig.num_epochs, "--epochs", min=1,
                                    help="Phase 1 training epochs."),
         seed: int = typer.Option(DemoConfig.seed, "--seed"),
+        verbose: bool = typer.Option(DemoConfig.verbose, "--verbose",
+                                     help="Also show the libraries' INFO logs (GLiNER2 steps "
+                                     "and checkpoints)."),
     ) -> None:
         """Run the whole chain on bundled data: gazetteer, silver, silver scored against the bundled gold, a Label Studio task file, Phase 1 LoRA and its before/after report."""
-        from kmner.demo import run_demo
-
         run_demo(DemoConfig(output_dir=str(output), train=train,
                             encoder_dir=str(encoder) if encoder else None,
-                            num_epochs=epochs, seed=seed), log=typer.echo)
+                            num_epochs=epochs, seed=seed, verbose=verbose), log=typer.echo)

@@ -117,6 +117,8 @@ def write_corpus(d: Path) -> dict[str, Path]:
     put("gaz_options_typo.yaml", "sources:\n  - path: terms.tsv\n    format: kcd_csv\n"
                                  "    type: Disease\n    options: {exclude_code_prefx: [V]}\n")
     put("gaz_options_tsv.yaml", "sources:\n  - path: terms.tsv\n    options: {lower: true}\n")
+    put("gaz_options_anatomy.yaml", "sources:\n  - path: terms.tsv\n    format: anatomy_tsv\n"
+                                    "    type: Body\n    options: {exclude_sections: 3}\n")
     put("gaz_type_miscased.yaml", "sources:\n  - path: terms.tsv\n    type: disease\n")
     put("gaz_conflicts.yaml", "conflicts: maybe\nsources:\n  - path: terms.tsv\n")
     put("gaz_min_chars.yaml", "min_chars: zero\nsources:\n  - path: terms.tsv\n")

@@ -18,3 +18,22 @@ def test_demo_without_training_produces_every_artefact(tmp_path):
     assert (tmp_path / "silver_eval" / "report.html").exists()
     assert (tmp_path / "run.yaml").exists()
     assert 0 < figures["silver_eval"]["plain_aho_corasick_f1"] < figures["silver_eval"]["f1"]
+
+
+def test_library_logs_are_quiet_unless_verbose():
+    import logging
+
+    from kmner.demo import library_logs
+
+    trainer = logging.getLogger("gliner2.training.trainer")  # level NOTSET: inherits
+    before = logging.getLogger("gliner2").level
+    with library_logs(verbose=False):
+        assert not trainer.isEnabledFor(logging.INFO)
+        assert trainer.isEnabledFor(logging.WARNING)
+    assert logging.getLogger("gliner2").level == before
+    logging.getLogger("gliner2").setLevel(logging.INFO)
+    try:
+        with library_logs(verbose=True):
+            assert trainer.isEnabledFor(logging.INFO)
+    finally:
+        logging.getLogger("gliner2").setLevel(before)

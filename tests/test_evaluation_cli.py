@@ -67,9 +67,9 @@ def test_compare_from_reports_and_from_predictions(tmp_path, capsys):
     code, stdout, err = run(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "-o",
                              str(tmp_path / "cmp1"), "--n-permutations", "500"], capsys)
     assert code == 0, err
-    assert "a -> b" in stdout and "p=" in stdout
     m1 = json.loads((tmp_path / "cmp1" / "metrics.json").read_text())
     t1 = m1["comparisons"]["b"]["F1 (micro)"]
+    assert "a -> b" in stdout and f"{t1['p_value']:.4f}" in stdout
     assert t1["delta"] > 0 and 0 <= t1["p_value"] <= 1
     assert (tmp_path / "cmp1" / "report.html").exists()
     assert (tmp_path / "cmp1" / "report.md").read_text().count("Δ") >= 1
@@ -256,6 +256,23 @@ def test_reports_name_the_configured_confidence_level(tmp_path, capsys):
     for name in ("report.md", "report.html"):
         text = (out / name).read_text()
         assert "90% CI" in text and "95% CI" not in text, name
+
+
+def test_comparisons_name_the_configured_confidence_level(tmp_path, capsys):
+    worse = write_jsonl(tmp_path / "worse.jsonl", perturb(load_fixture("eval_gold.jsonl"), 3,
+                                                          p_drop=0.4))
+    out = tmp_path / "cmp"
+    code, stdout, err = run(["compare", "--gold", str(GOLD), "--pred", str(worse), "--pred",
+                             str(PRED), "-o", str(out), "--n-permutations", "200",
+                             "--confidence", "0.8"], capsys)
+    assert code == 0, err
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["config"]["confidence"] == 0.8
+    t = m["comparisons"][PRED.stem]["F1 (micro)"]
+    assert t["delta_ci"]["confidence"] == 0.8
+    assert m["systems"][PRED.stem]["f1_ci"]["micro"]["confidence"] == 0.8
+    for text in (stdout, (out / "report.md").read_text(), (out / "report.html").read_text()):
+        assert "80% CI" in text and "95% CI" not in text
 
 
 def _write(path, text):

@@ -97,7 +97,7 @@ def test_prf_zero_division_is_zero():
 
 
 def test_recognition_levels():
-    from kmner.evaluation.evaluate import recognition_level
+    from kmner.evaluation.criteria import recognition_level
 
     assert recognition_level(0.3) == "below minimum"
     assert recognition_level(0.72) == "target reached"

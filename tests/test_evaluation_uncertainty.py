@@ -6,7 +6,7 @@ import pytest
 
 from kmner.core.records import Entity, Record
 from kmner.evaluation import score_records
-from kmner.evaluation.bootstrap import bootstrap_ci, per_type_cis
+from kmner.evaluation.bootstrap import bootstrap_ci, per_type_cis, sentence_counts
 from kmner.evaluation.compare import compare_systems, system_from_evaluation
 from kmner.evaluation.evaluate import EvaluationConfig, evaluate
 from kmner.evaluation.render_html import evaluation_html
@@ -46,14 +46,33 @@ def test_bootstrap_per_type_is_seeded_and_reproducible():
     assert d.low <= d.value <= d.high and d.value == pytest.approx(s.per_type["Disease"].f1)
 
 
-def test_identical_systems_give_p_one():
-    gold = make_gold(320)
-    pred = noisy(gold, 0.7, 2)
-    a = score_records(gold, pred)
-    t = compare_scores(a, score_records(gold, pred), n_resamples=2000, seed=0)
-    assert t.delta == 0 and t.p_value == 1.0 and t.p_bootstrap == 1.0
-    assert t.low == 0 and t.high == 0 and not t.significant
-    assert t.verdict() == "no significant difference"
+def test_p_values_are_calibrated_under_the_null():
+    """Two systems of the same quality (same noise, other draws) differ by chance
+    only: at alpha 0.05 the test may call about 1 in 20 significant, not more."""
+    gold = make_gold(120)
+    hits = 0
+    for k in range(40):
+        a = score_records(gold, noisy(gold, 0.7, 100 + 2 * k))
+        b = score_records(gold, noisy(gold, 0.7, 101 + 2 * k))
+        hits += compare_scores(a, b, n_resamples=500, seed=k).p_value < 0.05
+    assert hits <= 6  # expected 2; P(>= 7 of 40 | 5%) < 0.3%
+
+
+def test_bootstrap_interval_covers_the_true_f1():
+    """Draw test sets from one large population: the 95% sentence-bootstrap
+    interval of each must cover the population's F1 about 95% of the time."""
+    population = make_gold(4000)
+    pred = noisy(population, 0.7, 7)
+    true_f1 = score_records(population, pred).micro.f1
+    rng = random.Random(3)
+    covered = 0
+    for k in range(100):
+        idx = rng.sample(range(len(population)), 200)
+        s = score_records([population[i] for i in idx], [pred[i] for i in idx])
+        iv = bootstrap_ci(s.per_sentence, n_resamples=400, seed=k)
+        covered += iv.low <= true_f1 <= iv.high
+    # 93 here (95% expected); a 90% interval covers 83 and an 80% one 73: both fail
+    assert covered >= 88
 
 
 def test_clearly_better_system_gives_small_p():
@@ -71,11 +90,20 @@ def test_clearly_better_system_gives_small_p():
 
 
 def test_paired_test_aligns_sentences_by_id():
-    gold = make_gold(40)
-    pred = noisy(gold, 0.7, 5)
-    a = score_records(gold, pred)
-    b = score_records(gold, list(reversed(pred)))  # same predictions, other order
-    assert compare_scores(a, b, n_resamples=500).p_value == 1.0
+    """B's records in another order give B's result unchanged; pairing sentences
+    by position instead would not."""
+    gold = make_gold(60)
+    a = score_records(gold, noisy(gold, 0.6, 5))
+    b_pred = noisy(gold, 0.8, 6)
+    b = score_records(gold, b_pred)
+    order = list(range(len(gold)))
+    random.Random(1).shuffle(order)
+    b_shuffled = score_records([gold[i] for i in order], [b_pred[i] for i in order])
+    t, u = (compare_scores(a, x, n_resamples=1000, seed=2) for x in (b, b_shuffled))
+    assert (t.delta, t.low, t.high, t.p_value) == (u.delta, u.low, u.high, u.p_value)
+    by_position = paired_test(sentence_counts(a.per_sentence),
+                              sentence_counts(b_shuffled.per_sentence), n_resamples=1000, seed=2)
+    assert (by_position.low, by_position.high) != (t.low, t.high)
 
 
 def test_small_difference_on_small_set_is_not_significant():

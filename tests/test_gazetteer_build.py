@@ -168,8 +168,12 @@ def test_bundled_default_gazetteer_is_current(repo_root, shared_data):
     cfg = load_gazetteer_config(DEFAULT_CONFIG)
     assert {s.name for s in cfg.sources} == {"anatomy", "kcd", "kcd_chapter_r",
                                              "misc_symptoms", "misc_diseases", "hira_drugs",
-                                             "kmner_treatments"}
+                                             "kmner_treatments", "kmner_common"}
     bundled = CompiledGazetteer.load(DEFAULT_GAZ)
     assert bundled.content_hash == build_gazetteer(cfg).content_hash
     assert DEFAULT_TERMS.exists() and bundled.info["load_seconds"] < 5
-    assert bundled.lookup("위")["type"] == "Body"
+    assert bundled.lookup("간")["type"] == "Body"
+    # type policy: a generic body word and a generic head are compose-only
+    assert bundled.lookup("위")["type"] == "Part"
+    assert bundled.lookup("염증") == {"term": "염증", "type": "Head", "source": "compose",
+                                      "code": None}

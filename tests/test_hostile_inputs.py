@@ -148,6 +148,8 @@ CASES = [
      "exclude_code_prefx"),
     ("gazetteer-options-not-taken", "gazetteer build gaz_options_tsv.yaml -o out/o2.gaz", 1,
      "'lower'"),
+    ("gazetteer-options-anatomy-type",
+     "gazetteer build gaz_options_anatomy.yaml -o out/o3.gaz", 1, "exclude_sections"),
     ("gazetteer-type-miscased-config", "gazetteer build gaz_type_miscased.yaml -o out/t.gaz",
      1, "sources[0].type"),
     ("gazetteer-conflicts-choice", "gazetteer build gaz_conflicts.yaml -o out/c.gaz", 1,

@@ -16,10 +16,10 @@ from kmner.core.jsonl import RejectLog, load_records, write_records
 from kmner.core.records import Entity, Record
 from kmner.labelstudio.config import label_config, labels_in_config, types_from_file
 from kmner.labelstudio.diff import compare_record, diff_records
-from kmner.labelstudio.gold import import_export, load_export, parse_export
+from kmner.data.gold import import_export, load_export, parse_export
 from kmner.labelstudio.ordering import certainties, order_by_uncertainty
-from kmner.labelstudio.policies import ImportPolicy
-from kmner.labelstudio.tasks import record_to_task, records_to_tasks, write_tasks
+from kmner.data.gold_policies import ImportPolicy
+from kmner.data.ls_tasks import record_to_task, records_to_tasks, write_tasks
 from tests.ls_helpers import accept_predictions, as_json_min, ent, rec, spans
 
 T1 = "환자는 당뇨병과 고혈압으로 내원하였다."

@@ -15,7 +15,7 @@ import pytest
 from kmner.core.jsonl import load_records, write_records
 from kmner.core.records import Entity, Record
 from kmner.labelstudio.client import connect, pull, push
-from kmner.labelstudio.gold import import_export
+from kmner.data.gold import import_export
 from kmner.labelstudio.ordering import certainties, order_by_uncertainty
 from tests.labelstudio_server import free_port
 from tests.ls_helpers import ent, rec, spans

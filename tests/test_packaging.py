@@ -56,3 +56,17 @@ def test_wheel_ships_data_and_installed_package_uses_it(tmp_path):
     assert Path(out[1]) == installed / "_bundled" / "gazetteer" / "default.gaz"
     assert Path(out[2]) == installed / "_bundled" / "sample" / "gold.jsonl"
     assert int(out[3]) > 10_000
+
+
+def test_project_metadata_raises_no_setuptools_warning():
+    """The licence is an SPDX string with its file named, so building (and so
+    `pip install`) prints no deprecation warning for the project's metadata."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]
+    assert project["license"] == "Apache-2.0"
+    assert all((REPO / f).is_file() for f in project["license-files"])
+    res = subprocess.run([sys.executable, "setup.py", "--name"], cwd=REPO, check=True,
+                         capture_output=True, text=True)
+    assert res.stdout.strip() == "kmner"
+    assert "Warning" not in res.stderr, res.stderr

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from kmner.core.errors import InputError, KmnerError
 from kmner.core.jsonl import RejectLog, read_records
 from kmner.core.records import Record
-from kmner.labelstudio.gold import import_export, parse_export
-from kmner.labelstudio.policies import ImportPolicy
+from kmner.data.gold import import_export, parse_export
+from kmner.data.gold_policies import ImportPolicy
 
 FUZZ = settings(max_examples=300, deadline=2000,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kmner.core.jsonl import iter_lines, load_records
-from kmner.core.morph import analyze_many, tokens_with_offsets
+from kmner.core.kiwi_tokens import kiwi_units_many
 from kmner.core.records import KBMC_TYPES
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -64,8 +64,8 @@ def test_builder_rejects_a_surface_that_is_not_there():
 
 def test_every_entity_falls_on_kiwi_token_boundaries(gold):
     misaligned = {}
-    for rec, morphs in zip(gold, analyze_many([r.text for r in gold], num_workers=1)):
-        tokens = tokens_with_offsets(morphs, rec.text)
+    for rec, units in zip(gold, kiwi_units_many([r.text for r in gold], num_workers=1)):
+        tokens = [(rec.text[s:e], s, e) for s, e, _ in units]
         starts = {s for _, s, _ in tokens}
         ends = {e for _, _, e in tokens}
         for ent in rec.entities:

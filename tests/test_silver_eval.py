@@ -57,3 +57,41 @@ def test_eval_cli_accepts_a_term_table(files, tmp_path):
     saved = json.loads((tmp_path / "ev.json").read_text(encoding="utf-8"))
     assert saved["kiwi_matcher"]["micro"]["precision"] == 1.0
     assert saved["plain_aho_corasick"]["micro"]["precision"] == 0.5
+
+
+def test_eval_breakdown_splits_false_positives_and_misses(tmp_path):
+    """One false positive of each kind and one miss of each kind, counted and named."""
+    (tmp_path / "t.tsv").write_text("term\ttype\n허리\tBody\n두통\tDisease\n기침\tBody\n",
+                                    encoding="utf-8")
+    gold = [
+        # boundary: silver 허리, gold 허리 디스크
+        {"id": 1, "text": "허리 디스크가 있다.",
+         "entities": [{"type": "Disease", "text": "허리 디스크", "start": 0, "end": 6}]},
+        # type: 기침 is Body in this dictionary (and its gold span a miss that the
+        # dictionary holds, but under another type: rejected)
+        {"id": 2, "text": "기침이 난다.",
+         "entities": [{"type": "Disease", "text": "기침", "start": 0, "end": 2}]},
+        # spurious: 두통 not annotated; a miss not in the dictionary: 어지럼증
+        {"id": 3, "text": "두통과 어지럼증이 있다.",
+         "entities": [{"type": "Disease", "text": "어지럼증", "start": 4, "end": 8}]},
+    ]
+    (tmp_path / "gold.jsonl").write_text(
+        "".join(json.dumps(g, ensure_ascii=False) + "\n" for g in gold), encoding="utf-8")
+    ev = evaluate_silver(tmp_path / "gold.jsonl", build_gazetteer(table_config(tmp_path / "t.tsv")),
+                         n_resamples=20)
+    d = ev.breakdown.to_dict()
+    fp, fn = d["false_positives"], d["misses"]
+    assert {k: v["n"] for k, v in fp.items()} == {"boundary": 1, "type": 1, "spurious": 1}
+    assert fp["boundary"]["top"] == [("허리 (Body)", 1)]
+    assert fp["type"]["top"] == [("기침 (Body)", 1)]
+    assert fp["spurious"]["top"] == [("두통 (Disease)", 1)]
+    assert sorted(fn["not_in_dictionary"]["top"]) == [("어지럼증 (Disease)", 1),
+                                                      ("허리 디스크 (Disease)", 1)]
+    assert fn["rejected"]["top"] == [("기침 (Disease)", 1)]
+    assert d["sources"]["t"]["fp"] == 3
+    result = runner.invoke(app, ["silver", "eval", str(tmp_path / "gold.jsonl"),
+                                 "--gazetteer", str(tmp_path / "t.tsv")])
+    assert result.exit_code == 0, result.output
+    assert "false positives: 3 = boundary 1 + type 1 + spurious 1" in result.output
+    assert "misses: 3 = not in the dictionary 2 + in the dictionary but rejected 1" \
+        in result.output

@@ -230,7 +230,7 @@ def test_bundled_default_gazetteer_is_used_without_option(tmp_path):
     (rec,) = load_records(tmp_path / "o.jsonl")
     assert {(e.text, e.type) for e in rec.entities} == {("두통", "Disease"), ("기침", "Disease"),
                                                          ("폐", "Body")}
-    assert all(e.meta["code"] for e in rec.entities if e.type == "Disease")
+    assert all(e.meta["codes"] for e in rec.entities if e.type == "Disease")
 
 
 def test_resume_refuses_changed_inputs_and_cli_reports_errors_in_one_line(tmp_path, gaz_path,

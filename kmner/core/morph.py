@@ -4,7 +4,8 @@ Kiwi reports morpheme offsets in Python code points of the input string (emoji
 count as one), but a morpheme's ``form`` is normalised (했 -> 하 + 었, sharing one
 character), so callers must take surfaces from the original text by offset.
 Loading Kiwi costs about a second, so it is built once per (user dictionary,
-worker count) and reused.
+worker count) and reused. Surface tokens built from the morphemes are
+kiwi_tokens.py's job.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import groupby
 from operator import attrgetter
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,17 +83,3 @@ def _nonempty(texts: Iterable[str]) -> Iterator[str]:
     # one-output-per-input contract without special cases downstream.
     for t in texts:
         yield t if t else " "
-
-
-def tokens_with_offsets(morphs: Sequence[Morph], text: str) -> list[tuple[str, int, int]]:
-    """Surface tokens ``(text[start:end], start, end)`` with contractions that share
-    characters merged, so tokens never overlap and always cover their text."""
-    out: list[tuple[str, int, int]] = []
-    for m in morphs:
-        if out and m.start < out[-1][2]:
-            s = out[-1][1]
-            e = max(out[-1][2], m.end)
-            out[-1] = (text[s:e], s, e)
-        else:
-            out.append((text[m.start:m.end], m.start, m.end))
-    return out

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable, TypeVar
 
 from kmner.core.errors import ConfigError
+from kmner.core.jsonl import atomic_write
 
 T = TypeVar("T")
 
@@ -124,8 +125,6 @@ def write_run_info(out_dir: str | os.PathLike, *, command: str, config: Any = No
                    name: str = "run.yaml") -> Path:
     """Save config, seed, versions and command beside the outputs of a run."""
     import yaml
-
-    from kmner.core.jsonl import atomic_write
 
     info = {
         "command": command,

@@ -9,11 +9,22 @@ from typing import Any, Optional, get_args
 
 import typer
 
-from kmner.core.errors import finite
+from kmner.core.errors import InputError, KmnerError, finite
+from kmner.core.jsonl import iter_lines, loads_strict, write_json
+from kmner.core.paths import check_outputs
+from kmner.core.runinfo import write_run_info
+from kmner.data import formats
+from kmner.data.convert import convert, read_records, split_options
+from kmner.data.formats import FORMATS
 from kmner.data.formats.gliner2 import MentionForm
-from kmner.data.instruct import Style
+from kmner.data.formats.hf import save_dataset, to_dataset
+from kmner.data.formats.instruct import write_instruct
+from kmner.data.instruct import (Style, answer_of, default_types, pick_few_shot,
+                                 score_answers)
 from kmner.data.mentions import Ambiguous
-from kmner.data.report import OnError
+from kmner.data.report import OnError, Report
+from kmner.data.split import SplitConfig, split_records, write_split
+from kmner.data.stats import dataset_stats, format_stats
 from kmner.data.tags import Scheme
 from kmner.data.tokens import Tokenizer, Unaligned
 
@@ -67,14 +78,9 @@ def _descriptions(value: Optional[str]) -> Optional[dict[str, str]]:
 
 
 def _read_many(paths: list[Path], fmt: Optional[str], report, options: dict[str, Any]):
-    from tqdm import tqdm
-
-    from kmner.data import formats
-
     sources = []
     for p in paths:
-        records = list(tqdm(formats.read(p, fmt, report=report, **options),
-                            desc=f"reading {p.name}", unit=" rec", disable=None, leave=False))
+        records = read_records(p, fmt, report, options, progress=True)
         typer.echo(f"read {len(records):,} records from {p} "
                    f"({fmt or formats.guess_format(p)})", err=True)
         sources.append(records)
@@ -88,8 +94,6 @@ OnErrorOpt = typer.Option("raise", "--on-error",
 @app.command("formats")
 def formats_cmd() -> None:
     """List the formats kmner reads and writes."""
-    from kmner.data.formats import FORMATS
-
     for f in FORMATS.values():
         ext = ", ".join(f.extensions) or "-"
         typer.echo(f"{f.name:<12} {f.description}  [{ext}]")
@@ -126,13 +130,6 @@ def convert_cmd(
     style: Optional[str] = typer.Option(None, help="instruct: alpaca or chat."),
 ) -> None:
     """Convert IN to OUT. Every input record is written or rejected with a reason."""
-    from kmner.core.errors import KmnerError
-    from kmner.core.labelmap import LabelMap
-    from kmner.core.paths import check_outputs
-    from kmner.core.runinfo import write_run_info
-    from kmner.data import formats
-    from kmner.data.report import Report
-
     _check_choices(on_error=on_error, scheme=scheme, ambiguous=ambiguous, style=style,
                    tokenizer=tokenizer, unaligned=unaligned, mentions=mentions)
     fmt_in = from_ or formats.guess_format(src)
@@ -142,41 +139,34 @@ def convert_cmd(
              "tokenizer": tokenizer, "unaligned": unaligned, "mentions": mentions,
              "types": _types(types), "descriptions": _descriptions(descriptions),
              "style": style, "keep_text": False if plain else None}
-    given = {k: v for k, v in given.items() if v is not None}
-    r_opts, w_opts = formats.options_of(fmt_in, "read"), formats.options_of(fmt_out, "write")
-    unused = [k for k in given if k not in r_opts | w_opts]
-    if unused:
-        raise KmnerError(f"option(s) {', '.join('--' + k.replace('_', '-') for k in unused)} "
-                         f"do not apply to reading {fmt_in} or writing {fmt_out}")
+    split_options(fmt_in, fmt_out, given)  # an option neither side takes: error before work
     rejects = rejects or dst.with_name(dst.name + ".rejects.jsonl")
     run_info = dst.with_name(dst.name + ".run.yaml")
     folder_out = fmt_out == "hf"
     check_outputs(inputs=[src], files=[rejects, run_info] + ([] if folder_out else [dst]),
                   dirs=[dst] if folder_out else [])
     report = Report(on_error=on_error)  # type: ignore[arg-type]
-    (records,) = _read_many([src], fmt_in, report, {k: v for k, v in given.items()
-                                                   if k in r_opts})
-    n_read = len(records)
-    if label_map:
-        from collections import Counter
-
-        counts: Counter = Counter()
-        records = LabelMap.parse(label_map).apply(records, counts)
-        typer.echo(f"label map: {dict(counts)}", err=True)
-    rejected_before = len(report.rejects)
-    n = formats.write(dst, records, fmt_out, report=report,
-                      **{k: v for k, v in given.items() if k in w_opts})
-    typer.echo(f"wrote {n:,} records to {dst} ({fmt_out}); read {n_read:,}, rejected while "
-               f"reading {rejected_before:,}, while writing "
-               f"{len(report.rejects) - rejected_before:,}", err=True)
-    total = n_read + rejected_before
-    typer.echo(f"input records: {total:,} = written {n:,} + rejected {len(report.rejects):,}"
-               + ("" if total == n + len(report.rejects) else "  (MISMATCH)"), err=True)
+    done = convert(src, dst, fmt_in=fmt_in, fmt_out=fmt_out, options=given,
+                   label_map=label_map, report=report, progress=True,
+                   on_read=lambda c: typer.echo(f"read {c.n_read:,} records from {src} "
+                                                f"({c.fmt_in})", err=True))
+    if done.label_map_counts is not None:
+        typer.echo(f"label map: {done.label_map_counts}", err=True)
+    typer.echo(f"wrote {done.n_written:,} records to {dst} ({done.fmt_out}); read "
+               f"{done.n_read:,}, rejected while reading {done.rejected_reading:,}, while "
+               f"writing {done.rejected_writing:,}", err=True)
+    n_rejected = done.rejected_reading + done.rejected_writing
+    total = done.n_read + done.rejected_reading
+    typer.echo(f"input records: {total:,} = written {done.n_written:,} + rejected "
+               f"{n_rejected:,}" + ("" if total == done.n_written + n_rejected
+                                     else "  (MISMATCH)"), err=True)
     _echo_report(report, rejects)
     write_run_info(run_info.parent, command="data convert", name=run_info.name,
                    config={"input": str(src), "output": str(dst), "from": fmt_in, "to": fmt_out,
-                           "on_error": on_error, "label_map": label_map, **given},
-                   extra={"read": n_read, "written": n, "rejected": len(report.rejects)})
+                           "on_error": on_error, "label_map": label_map,
+                           **{k: v for k, v in given.items() if v is not None}},
+                   extra={"read": done.n_read, "written": done.n_written,
+                          "rejected": n_rejected})
 
 
 @app.command("split")
@@ -194,12 +184,6 @@ def split_cmd(
     hf: Optional[Path] = typer.Option(None, help="Also save the splits as a DatasetDict here."),
 ) -> None:
     """Deduplicate, then split with every type in every split where possible."""
-    from kmner.core.runinfo import write_run_info
-    from kmner.data.report import Report
-    from kmner.data.split import SplitConfig, split_records, write_split
-
-    from kmner.core.paths import check_outputs
-
     check_outputs(inputs=inputs, dirs=[out, hf],
                   dir_files=["train.jsonl", "dev.jsonl", "test.jsonl", "manifest.json",
                              "duplicates.jsonl", "run.yaml"])
@@ -219,8 +203,6 @@ def split_cmd(
     for name, absent in manifest["missing_types"].items():
         typer.echo(f"warning: no {', '.join(absent)} in {name} (too few sentences)", err=True)
     if hf is not None:
-        from kmner.data.formats.hf import save_dataset, to_dataset
-
         save_dataset(to_dataset(result.splits), hf)
         typer.echo(f"DatasetDict saved to {hf}")
 
@@ -232,10 +214,6 @@ def stats_cmd(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures as JSON."),
 ) -> None:
     """Sentences, entities per type, span lengths, share with entities, duplicates."""
-    from kmner.core.jsonl import write_json
-    from kmner.data.report import Report
-    from kmner.data.stats import dataset_stats, format_stats
-
     records = [r for src in _read_many(inputs, from_, Report(), {}) for r in src]
     stats = dataset_stats(records)
     for line in format_stats(stats):
@@ -260,13 +238,6 @@ def export_instruct_cmd(
     from_: Optional[str] = typer.Option(None, "--from", help="Input format (guessed if unset)."),
 ) -> None:
     """Instruction-tuning JSONL for LLM fine-tuning or an LLM baseline."""
-    from kmner.core.errors import KmnerError
-    from kmner.data.formats.instruct import write_instruct
-    from kmner.data.instruct import default_types, pick_few_shot
-    from kmner.data.report import Report
-
-    from kmner.core.paths import check_outputs
-
     _check_choices(style=style)
     check_outputs(inputs=[src, few_shot_from], files=[out])
     report = Report()
@@ -302,11 +273,6 @@ def score_instruct_cmd(
     from_: Optional[str] = typer.Option(None, "--from", help="Gold format (guessed if unset)."),
 ) -> None:
     """Score an LLM's JSON answers strictly against gold, locating mentions in the text."""
-    from kmner.core.errors import InputError
-    from kmner.core.jsonl import iter_lines, loads_strict, write_json
-    from kmner.data.instruct import answer_of, default_types, score_answers
-    from kmner.data.report import Report
-
     report = Report()
     (gold_records,) = _read_many([gold], from_, report, {})
     answers: dict[Any, str] = {}

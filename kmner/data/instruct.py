@@ -23,11 +23,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
+from kmner.core.errors import InputError
 from kmner.core.records import KBMC_TYPES, Record
 from kmner.data.dedup import near_key
 from kmner.data.formats.gliner2 import DEFAULT_DESCRIPTIONS
 from kmner.data.mentions import locate_mentions, mention_lists
 from kmner.data.report import Report
+from kmner.evaluation.scoring import score_records
 
 Style = Literal["alpaca", "chat"]
 
@@ -179,9 +181,6 @@ def score_answers(gold: Sequence[Record], answers: Mapping[Any, str], *,
                   types: Sequence[str] | None = None, report: Report | None = None
                   ) -> AnswerScore:
     """Strict scores of LLM answers (``{record id: answer text}``) against gold."""
-    from kmner.core.errors import InputError
-    from kmner.evaluation.scoring import score_records
-
     report = report or Report()
     gold_ids = {r.id for r in gold}
     unknown = [i for i in answers if i not in gold_ids]

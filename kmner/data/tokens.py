@@ -14,57 +14,23 @@ any token format; they are dropped (or rejected under ``error``) and reported.
 
 from __future__ import annotations
 
-import re
 from typing import Literal, Sequence
 
 from kmner.core.errors import InputError
+from kmner.core.kiwi_tokens import cut_tokens, kiwi_spans, whitespace_spans
 from kmner.core.records import Entity, Record, make_entity
 from kmner.data.report import Report
 
 Unaligned = Literal["split", "drop", "error"]
 Tokenizer = Literal["kiwi", "whitespace"]
-_NONSPACE = re.compile(r"\S+")
-
-
-def whitespace_token_spans(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _NONSPACE.finditer(text)]
-
-
-def kiwi_token_spans(text: str) -> list[tuple[int, int]]:
-    """Kiwi surface tokens of ``text`` (contractions merged), cut at whitespace, plus
-    any non-space run Kiwi skipped, so the tokens cover every non-space character."""
-    from kmner.core.morph import analyze, tokens_with_offsets
-
-    spans: list[tuple[int, int]] = []
-    for _, s, e in tokens_with_offsets(analyze(text), text):
-        spans.extend((s + a, s + b) for a, b in whitespace_token_spans(text[s:e]))
-    return _fill_gaps(text, spans)
-
-
-def _fill_gaps(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    covered = bytearray(len(text))
-    for s, e in spans:
-        for i in range(s, e):
-            covered[i] = 1
-    extra = []
-    i, n = 0, len(text)
-    while i < n:
-        if not covered[i] and not text[i].isspace():
-            j = i
-            while j < n and not covered[j] and not text[j].isspace():
-                j += 1
-            extra.append((i, j))
-            i = j
-        else:
-            i += 1
-    return sorted(spans + extra)
 
 
 def token_spans(text: str, tokenizer: Tokenizer) -> list[tuple[int, int]]:
+    """Token offsets of ``text``: Kiwi tokens (core/kiwi_tokens.py) or whitespace runs."""
     if tokenizer == "kiwi":
-        return kiwi_token_spans(text)
+        return kiwi_spans(text)
     if tokenizer == "whitespace":
-        return whitespace_token_spans(text)
+        return whitespace_spans(text)
     raise ValueError(f"unknown tokenizer {tokenizer!r}; choose kiwi or whitespace")
 
 
@@ -114,20 +80,11 @@ def align_record(record: Record, tokenizer: Tokenizer, *, unaligned: Unaligned =
         final.append(ent)
 
     if cuts:
-        tokens = _cut(tokens, cuts)
+        tokens = cut_tokens(tokens, cuts)
     index_of_start = {s: i for i, (s, _) in enumerate(tokens)}
     index_of_end = {e: i for i, (_, e) in enumerate(tokens)}
     ranges = [(index_of_start[e.start], index_of_end[e.end] + 1, e.type) for e in final]
     return list(tokens), ranges
-
-
-def _cut(tokens: Sequence[tuple[int, int]], cuts: set[int]) -> list[tuple[int, int]]:
-    out = []
-    for s, e in tokens:
-        inner = sorted(c for c in cuts if s < c < e)
-        bounds = [s, *inner, e]
-        out.extend(zip(bounds, bounds[1:]))
-    return out
 
 
 def spans_to_entities(text: str, token_offsets: Sequence[tuple[int, int]],

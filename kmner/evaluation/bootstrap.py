@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from kmner.evaluation.scoring import PRF
+from kmner.evaluation.counts import PRF
 
 Metric = str  # "f1" | "precision" | "recall"
 

@@ -1,5 +1,5 @@
-"""`kmner evaluate` and `kmner compare`: thin wrappers over evaluate.py and
-compare.py that read files, print a summary and write the report directory."""
+"""`kmner evaluate` and `kmner compare`: parse the flags, call files.py (which
+reads the records and writes the report directory) and print a summary."""
 
 from __future__ import annotations
 
@@ -8,23 +8,11 @@ from typing import List, Optional
 
 import typer
 
-from kmner.core.errors import InputError, finite
-
-
-def _load(path: Path, what: str):
-    from kmner.core.jsonl import load_records
-
-    records = load_records(path, allow_overlaps=True)
-    if not records:
-        raise InputError(f"{what} file has no records (empty file?)", path=str(path))
-    return records
-
-
-def _check_report_dir(output: Path, inputs: list) -> None:
-    from kmner.core.paths import check_outputs
-
-    check_outputs(inputs=inputs, dirs=[output],
-                  dir_files=["metrics.json", "report.md", "report.html", "report.png"])
+from kmner.core.errors import finite
+from kmner.evaluation.config import EvaluationConfig
+from kmner.evaluation.console import console_comparison, console_summary
+from kmner.evaluation.files import compare_files, evaluate_files, evaluation_config
+from kmner.evaluation.screenshot import screenshot as screenshot_png
 
 
 def _echo_warnings(warnings: list[str]) -> None:
@@ -38,9 +26,7 @@ def _echo_warnings(warnings: list[str]) -> None:
 
 
 def _screenshot(out_dir: Path) -> None:
-    from kmner.evaluation.screenshot import screenshot
-
-    png = screenshot(out_dir / "report.html", out_dir / "report.png")
+    png = screenshot_png(out_dir / "report.html", out_dir / "report.png")
     typer.echo(f"screenshot: {png}")
 
 
@@ -74,42 +60,15 @@ def evaluate_command(
 
     Writes metrics.json, report.md and report.html (strict and lenient P/R/F1, per-type
     scores, recognition rate, confusion, boundary errors, PR curve) into OUTPUT."""
-    from kmner.core.runinfo import load_config
-    from kmner.evaluation.evaluate import (EvaluationConfig, choose_threshold_on_dev, evaluate,
-                                           write_evaluation)
-    from kmner.evaluation.render_md import console_summary
-
-    config = load_config(EvaluationConfig, config_path) if config_path else EvaluationConfig()
-    # Flags given on the command line override the config file.
-    if seed is not None:
-        config.seed = seed
-    if n_resamples is not None:
-        config.n_resamples = n_resamples
-    config.allow_new_types = allow_new_types or config.allow_new_types
-    if label_map is not None:
-        config.label_map = label_map
-    if (dev_gold is None) != (dev_pred is None):
-        raise InputError("--dev-gold and --dev-pred go together")
-    if dev_gold is not None and threshold is not None:
-        raise InputError("give either --threshold or --dev-gold/--dev-pred, not both")
-    _check_report_dir(output, [gold, pred, dev_gold, dev_pred, config_path])
-    gold_records = _load(gold, "gold")
-    pred_records = _load(pred, "prediction")
-    if dev_gold is not None:
-        choice = choose_threshold_on_dev(_load(dev_gold, "dev gold"),
-                                         _load(dev_pred, "dev prediction"),
-                                         label_map=config.label_map, test_gold=gold_records,
-                                         gold_name=str(dev_gold), pred_name=str(dev_pred))
-        config.threshold = choice.threshold
-        config.threshold_source = (f"best dev F1 {choice.dev_f1:.3f} on {dev_gold}")
-        typer.echo(f"threshold {choice.threshold:g} chosen on {dev_gold} "
-                   f"(dev F1 {choice.dev_f1:.3f})")
-    elif threshold is not None:
-        config.threshold = threshold
-        config.threshold_source = "given with --threshold"
-    ev = evaluate(gold_records, pred_records, config, title=title, gold_name=str(gold),
-                  pred_name=str(pred))
-    write_evaluation(ev, output)
+    config = evaluation_config(config_path, seed=seed, n_resamples=n_resamples,
+                               allow_new_types=allow_new_types, label_map=label_map)
+    run = evaluate_files(gold, pred, output, config, threshold=threshold, dev_gold=dev_gold,
+                         dev_pred=dev_pred, title=title,
+                         inputs=[config_path])
+    if run.threshold is not None:
+        typer.echo(f"threshold {run.threshold.threshold:g} chosen on {dev_gold} "
+                   f"(dev F1 {run.threshold.dev_f1:.3f})")
+    ev = run.evaluation
     typer.echo(console_summary(ev))
     for note in ev.notes:
         typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
@@ -134,6 +93,9 @@ def compare_command(
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap and permutations."),
     n_permutations: int = typer.Option(10000, "--n-permutations", min=1, max=1_000_000,
                                        help="Permutations of the significance test."),
+    confidence: float = typer.Option(0.95, "--confidence", callback=finite, min=0.5,
+                                     max=0.999,
+                                     help="Confidence level of every interval."),
     title: Optional[str] = typer.Option(None, "--title", help="Report title."),
     screenshot: bool = typer.Option(False, "--screenshot",
                                     help="Also render report.html to report.png (chromium)."),
@@ -142,34 +104,10 @@ def compare_command(
 
     Compares two `kmner evaluate` report directories, or --gold with two or more --pred
     files (the first is the baseline), and writes the same three artefacts."""
-    from kmner.evaluation.compare import compare_reports_to_dir, compare_to_dir
-    from kmner.evaluation.evaluate import EvaluationConfig
-    from kmner.evaluation.render_md import console_comparison
-
-    reports, pred, names = list(reports or []), list(pred or []), list(name or [])
-    _check_report_dir(output, [*reports, *(r / "metrics.json" for r in reports), gold, *pred])
-    if reports and (gold or pred):
-        raise InputError("give report directories, or --gold with --pred files, not both")
-    if reports:
-        if len(reports) < 2:
-            raise InputError("kmner compare needs two report directories (or --gold/--pred)")
-        cmp = compare_reports_to_dir(reports, output, names=names, seed=seed,
-                                     n_permutations=n_permutations, title=title)
-    else:
-        if gold is None or len(pred) < 2:
-            raise InputError("kmner compare needs --gold and at least two --pred files "
-                             "(or two report directories)")
-        if names and len(names) != len(pred):
-            raise InputError(f"{len(names)} --name for {len(pred)} --pred files")
-        names = names or [p.stem for p in pred]
-        if len(set(names)) != len(names):
-            names = [f"{i + 1}:{n}" for i, n in enumerate(names)]
-        config = EvaluationConfig(label_map=label_map, seed=seed, n_permutations=n_permutations,
-                                  allow_new_types=allow_new_types)
-        gold_records = _load(gold, "gold")
-        preds = {n: _load(p, "prediction") for n, p in zip(names, pred)}
-        cmp = compare_to_dir(gold_records, preds, output, seed=seed, title=title, config=config,
-                             gold_name=str(gold), sources={n: str(p) for n, p in zip(names, pred)})
+    config = EvaluationConfig(label_map=label_map, seed=seed, n_permutations=n_permutations,
+                              allow_new_types=allow_new_types, confidence=confidence)
+    cmp = compare_files(output, reports=reports or [], gold=gold, preds=pred or [],
+                        names=name or [], config=config, title=title)
     typer.echo(console_comparison(cmp))
     _echo_warnings(cmp.warnings)
     typer.echo(f"wrote {output}/metrics.json, report.md, report.html")

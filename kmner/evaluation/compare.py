@@ -1,194 +1,25 @@
-"""Before/after comparison of systems scored on the same test set: deltas, their
-CIs and a paired significance test, from predictions or from saved reports.
+"""Before/after comparison of systems scored on the same test set, from
+predictions or from saved ``kmner evaluate`` reports, written as a report
+directory (deltas, their CIs and a paired significance test).
 
-The first system is the baseline; every other one is compared against it.
-Reports carry per-sentence counts and a fingerprint of the gold they were scored
-on, so ``kmner compare REPORT_A REPORT_B`` can rerun the paired test and refuse
-reports made on different test sets or with different label maps.
+The first system is the baseline; the comparison itself is comparison.py.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
-
-from kmner.core.errors import InputError
-from kmner.core.jsonl import loads_strict, read_text
-from kmner.core.labelmap import LabelMap
 from kmner.core.records import Record
-from kmner.evaluation.bootstrap import Interval, bootstrap_ci, per_type_cis
-from kmner.evaluation.evaluate import (METRICS_FORMAT, Evaluation, EvaluationConfig, evaluate,
-                                       resolve_config, scores_from_table, write_evaluation,
-                                       write_reports)
-from kmner.evaluation.scoring import Scores
-from kmner.evaluation.significance import (PairedTest, adequacy_warnings, paired_arrays,
-                                           paired_tests)
+from kmner.evaluation.comparison import (Comparison, SystemResult, compare_systems,
+                                         system_from_evaluation, system_from_report)
+from kmner.evaluation.config import EvaluationConfig, resolve_config
+from kmner.evaluation.evaluate import evaluate
+from kmner.evaluation.report import write_comparison, write_evaluation
 
-
-@dataclass
-class SystemResult:
-    """What a comparison needs from one system: strict per-sentence counts."""
-
-    name: str
-    scores: Scores
-    fingerprint: str
-    label_map: dict
-    n_gold_entities: int
-    source: str = ""
-
-
-def system_from_evaluation(name: str, ev: Evaluation, source: str = "") -> SystemResult:
-    return SystemResult(name, ev.strict, ev.fingerprint, dict(ev.label_map.mapping),
-                        ev.n_gold_entities, source or str(ev.inputs.get("pred", "")))
-
-
-def system_from_report(report_dir: str | os.PathLike, name: str | None = None) -> SystemResult:
-    """Load a system from a ``kmner evaluate`` report directory (or its metrics.json)."""
-    path = Path(report_dir)
-    metrics_path = path / "metrics.json" if path.is_dir() else path
-    if not metrics_path.exists():
-        raise InputError("no metrics.json here; is this a `kmner evaluate` report directory?",
-                         path=str(path))
-    try:
-        data = loads_strict(read_text(metrics_path))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"metrics.json is not valid JSON: {exc.msg}", path=str(metrics_path),
-                         line=exc.lineno) from None
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"metrics.json is not usable: {exc}", path=str(metrics_path)) from None
-    if not isinstance(data, dict):
-        raise InputError("metrics.json is not a kmner evaluation report (not an object)",
-                         path=str(metrics_path))
-    if data.get("format") != METRICS_FORMAT or "per_sentence" not in data:
-        raise InputError(f"not a kmner evaluation report (format {data.get('format')!r}, "
-                         f"expected {METRICS_FORMAT!r})", path=str(metrics_path))
-    default_name = path.name if path.is_dir() else path.parent.name
-    try:
-        scores = scores_from_table(data["per_sentence"],
-                                   label_map_counts=data["label_map"].get("applied"))
-        return SystemResult(name or default_name, scores, data["inputs"]["gold_fingerprint"],
-                            data["label_map"]["mapping"],
-                            data["inputs"]["n_gold_entities"], str(path))
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        raise InputError(f"metrics.json is incomplete or altered ({type(exc).__name__}: "
-                         f"{exc}); rerun `kmner evaluate` to write it again",
-                         path=str(metrics_path)) from None
-
-
-@dataclass
-class Comparison:
-    systems: list[SystemResult]
-    tests: dict[str, dict[str, PairedTest]]
-    intervals: dict[str, dict[str, Interval]]
-    warnings: list[str]
-    seed: int
-    n_resamples: int
-    n_permutations: int
-    title: str = "Comparison"
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def baseline(self) -> str:
-        return self.systems[0].name
-
-    @property
-    def n_sentences(self) -> int:
-        return self.systems[0].scores.n_sentences
-
-    @property
-    def n_gold_entities(self) -> int:
-        return self.systems[0].n_gold_entities
-
-    @property
-    def fingerprint(self) -> str:
-        return self.systems[0].fingerprint
-
-    @property
-    def label_map_description(self) -> str:
-        return LabelMap(dict(self.systems[0].label_map)).describe()
-
-    def to_dict(self) -> dict:
-        from kmner.core.runinfo import environment
-
-        return {
-            "format": "kmner-comparison/1", "title": self.title, "seed": self.seed,
-            "baseline": self.baseline, "n_sentences": self.n_sentences,
-            "n_gold_entities": self.n_gold_entities, "gold_fingerprint": self.fingerprint,
-            "label_map": self.systems[0].label_map, "too_small": bool(self.warnings),
-            "warnings": self.warnings,
-            "config": {"n_resamples": self.n_resamples, "n_permutations": self.n_permutations,
-                       "seed": self.seed, "test": "approximate randomization (p), paired "
-                       "bootstrap (CI of the difference)"},
-            "environment": environment(),
-            "systems": {s.name: {"source": s.source, **s.scores.to_dict(),
-                                 "f1_ci": {k: v.to_dict()
-                                           for k, v in self.intervals[s.name].items()}}
-                        for s in self.systems},
-            "comparisons": {other: {k: t.to_dict() for k, t in tests.items()}
-                            for other, tests in self.tests.items()},
-            **self.extra,
-        }
-
-
-def compare_systems(systems: Sequence[SystemResult], *, seed: int = 0,
-                    n_resamples: int = 1000, n_permutations: int = 10000,
-                    title: str | None = None) -> Comparison:
-    """Paired tests of every system against the first, on the same sentences."""
-    if len(systems) < 2:
-        raise InputError("a comparison needs at least two systems")
-    names = [s.name for s in systems]
-    if len(set(names)) != len(names):
-        raise InputError(f"system names must differ, got {names}; use --name")
-    base = systems[0]
-    for s in systems[1:]:
-        if s.label_map != base.label_map:
-            raise InputError(f"{s.name!r} was scored with label map {s.label_map} but "
-                             f"{base.name!r} with {base.label_map}; rerun with the same map")
-        if s.fingerprint != base.fingerprint:
-            raise InputError(f"{s.name!r} and {base.name!r} were scored on different gold "
-                             f"(fingerprints {s.fingerprint} vs {base.fingerprint}); a paired "
-                             "comparison needs the same test set")
-    types = sorted({t for s in systems for t in s.scores.per_type})
-    tests: dict[str, dict[str, PairedTest]] = {}
-    blocks: list[str | None] = [None, *types]
-    specs = ([("F1 (micro)", ("f1", None, 0)), ("precision", ("precision", None, 0)),
-              ("recall = recognition rate", ("recall", None, 0))]
-             + [(f"F1 {t}", ("f1", t, k + 1)) for k, t in enumerate(types)])
-    for s in systems[1:]:
-        pairs = [paired_arrays(base.scores.per_sentence, base.scores.sentence_ids,
-                               s.scores.per_sentence, s.scores.sentence_ids, t) for t in blocks]
-        a = np.concatenate([p[0] for p in pairs], axis=1)
-        b = np.concatenate([p[1] for p in pairs], axis=1)
-        results = paired_tests(a, b, [spec for _, spec in specs], n_resamples=n_permutations,
-                               seed=seed)
-        tests[s.name] = {label: r for (label, _), r in zip(specs, results)}
-    intervals = {}
-    for s in systems:
-        iv = per_type_cis(s.scores.per_sentence, types, n_resamples=n_resamples, seed=seed)
-        iv["micro"] = bootstrap_ci(s.scores.per_sentence, n_resamples=n_resamples, seed=seed)
-        intervals[s.name] = iv
-    warnings = adequacy_warnings(base.scores.n_sentences, base.n_gold_entities,
-                                 intervals[base.name]["micro"])
-    return Comparison(list(systems), tests, intervals, warnings, seed, n_resamples,
-                      n_permutations, title or "Before / after")
-
-
-def write_comparison(cmp: Comparison, out_dir: str | os.PathLike) -> dict[str, Path]:
-    from kmner.core.runinfo import write_run_info
-    from kmner.evaluation.render_html import comparison_html
-    from kmner.evaluation.render_md import comparison_markdown
-
-    paths = write_reports(out_dir, cmp.to_dict(), comparison_markdown(cmp), comparison_html(cmp))
-    paths["run"] = write_run_info(Path(out_dir), command="kmner compare", seed=cmp.seed,
-                                  config={"n_resamples": cmp.n_resamples,
-                                          "n_permutations": cmp.n_permutations,
-                                          "systems": {s.name: s.source for s in cmp.systems}})
-    return paths
+__all__ = ["Comparison", "SystemResult", "compare_systems", "system_from_evaluation",
+           "system_from_report", "compare_to_dir", "compare_reports_to_dir"]
 
 
 def compare_to_dir(gold: Sequence[Record], preds: dict[str, list[Record]],
@@ -209,7 +40,8 @@ def compare_to_dir(gold: Sequence[Record], preds: dict[str, list[Record]],
         write_evaluation(ev, out / "systems" / _safe(name))
         systems.append(system_from_evaluation(name, ev, src))
     cmp = compare_systems(systems, seed=seed, n_resamples=config.n_resamples,
-                          n_permutations=config.n_permutations, title=title)
+                          n_permutations=config.n_permutations, title=title,
+                          confidence=config.confidence)
     cmp.extra["system_reports"] = {s.name: f"systems/{_safe(s.name)}/report.html"
                                    for s in systems}
     write_comparison(cmp, out)
@@ -219,7 +51,7 @@ def compare_to_dir(gold: Sequence[Record], preds: dict[str, list[Record]],
 def compare_reports_to_dir(report_dirs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
                            *, names: Sequence[str] | None = None, seed: int = 0,
                            n_permutations: int = 10000, n_resamples: int = 1000,
-                           title: str | None = None) -> Comparison:
+                           title: str | None = None, confidence: float = 0.95) -> Comparison:
     """Compare saved ``kmner evaluate`` reports (first = baseline)."""
     names = list(names or [])
     systems = [system_from_report(d, names[i] if i < len(names) else None)
@@ -229,7 +61,7 @@ def compare_reports_to_dir(report_dirs: Sequence[str | os.PathLike], out_dir: st
         for s, d in zip(systems, report_dirs):
             s.name = "/".join(Path(d).resolve().parts[-2:])
     cmp = compare_systems(systems, seed=seed, n_resamples=n_resamples,
-                          n_permutations=n_permutations, title=title)
+                          n_permutations=n_permutations, title=title, confidence=confidence)
     write_comparison(cmp, out_dir)
     return cmp
 

@@ -1,7 +1,7 @@
 """Lenient match modes beside the strict headline, in the style of MUC and
 SemEval-2013 task 9.1.
 
-- ``strict``: exact start, end and type (the headline; scoring.py).
+- ``strict``: exact start, end and type (the headline).
 - ``boundary``: exact start and end, type ignored. A hit is credited to the gold
   type; an unmatched prediction is a false positive of its own type.
 - ``overlap``: same type and any character overlap earns full credit.
@@ -15,10 +15,11 @@ boundaries first, then the largest overlap, then leftmost.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Callable, Sequence
 
 from kmner.core.records import Entity
-from kmner.evaluation.scoring import PRF, strict_sentence_counts
+from kmner.evaluation.counts import PRF
 
 MATCH_MODES = ("strict", "boundary", "overlap", "partial")
 
@@ -30,6 +31,22 @@ MODE_DESCRIPTIONS = {
 }
 
 SentenceCounter = Callable[[Sequence[Entity], Sequence[Entity]], dict[str, PRF]]
+
+
+def strict_sentence_counts(gold: Sequence[Entity], pred: Sequence[Entity]
+                           ) -> dict[str, PRF]:
+    """Per-type counts for one sentence under exact (start, end, type) matching.
+    A duplicated prediction of the same span matches at most once."""
+    gold_keys = Counter(e.key for e in gold)
+    pred_keys = Counter(e.key for e in pred)
+    sent: dict[str, PRF] = {}
+    for key in gold_keys.keys() | pred_keys.keys():
+        hit = min(gold_keys[key], pred_keys[key])
+        c = sent.setdefault(key[2], PRF())
+        c.tp += hit
+        c.fn += gold_keys[key] - hit
+        c.fp += pred_keys[key] - hit
+    return sent
 
 
 def overlap_pairs(gold: Sequence[Entity], pred: Sequence[Entity], *,

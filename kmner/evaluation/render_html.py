@@ -4,92 +4,18 @@ from __future__ import annotations
 
 import time
 from html import escape
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 from kmner.core.records import Entity, Record
+from kmner.core.runinfo import package_versions
 from kmner.evaluation.bootstrap import ci_label
+from kmner.evaluation.comparison import Comparison
+from kmner.evaluation.criteria import RECOGNITION_CRITERIA, recognition_level
+from kmner.evaluation.css import CSS
 from kmner.evaluation.error_analysis import BOUNDARY_KINDS, MISSED, SPURIOUS
 from kmner.evaluation.matching import MODE_DESCRIPTIONS
+from kmner.evaluation.results import Evaluation
 from kmner.evaluation.svg import Bar, bar_chart, pr_curve_chart
-
-if TYPE_CHECKING:
-    from kmner.evaluation.compare import Comparison
-    from kmner.evaluation.evaluate import Evaluation
-
-CSS = """
-:root{--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;--bg:#f8fafc;--card:#fff;
---accent:#4f46e5;--good:#059669;--bad:#dc2626;--warn:#b45309}
-*{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.5 system-ui,-apple-system,
-"Segoe UI","Noto Sans CJK KR","Noto Sans KR","Apple SD Gothic Neo","Malgun Gothic",sans-serif}
-main{max-width:1120px;margin:0 auto;padding:28px 28px 60px}
-header h1{margin:0;font-size:26px;letter-spacing:-.01em}
-header .sub{color:var(--muted);margin-top:4px}
-h2{font-size:17px;margin:0 0 12px}
-section{background:var(--card);border:1px solid var(--line);border-radius:12px;
-padding:18px 20px;margin-top:18px;box-shadow:0 1px 2px rgba(0,0,0,.03)}
-.grid2{display:grid;grid-template-columns:1fr 1fr;gap:18px}
-.grid2>section{margin-top:0}
-.alert{margin-top:18px;border-radius:12px;padding:16px 20px;background:#fef2f2;
-border:2px solid var(--bad);color:#7f1d1d}
-.alert strong{font-size:18px;display:block;margin-bottom:4px}
-.alert ul{margin:6px 0 0;padding-left:20px}
-.note{margin-top:14px;border-radius:10px;padding:10px 16px;background:#fffbeb;
-border:1px solid #f59e0b;color:#78350f}
-.cards{display:grid;grid-template-columns:repeat(4,1fr);gap:14px;margin-top:18px}
-.card{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:14px 16px}
-.card .k{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.05em}
-.card .v{font-size:30px;font-weight:700;letter-spacing:-.02em;font-variant-numeric:tabular-nums}
-.card .ci{color:var(--muted);font-size:12px;font-variant-numeric:tabular-nums}
-.card.head{border-color:var(--accent);box-shadow:inset 4px 0 0 var(--accent)}
-.gauge{position:relative;height:10px;border-radius:5px;background:#eef2ff;margin:10px 0 16px}
-.gauge .fill{position:absolute;left:0;top:0;bottom:0;border-radius:5px;background:var(--accent)}
-.gauge .tick{position:absolute;top:-4px;bottom:-4px;width:2px;background:#9ca3af}
-.gauge .tick span{position:absolute;top:14px;left:-14px;font-size:10px;color:var(--muted);
-white-space:nowrap}
-.level{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600}
-.level.ok{background:#d1fae5;color:#065f46}.level.mid{background:#fef3c7;color:#92400e}
-.level.no{background:#fee2e2;color:#991b1b}
-table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
-th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
-th{font-size:12px;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.03em}
-th:first-child,td:first-child{text-align:left}
-td.l,th.l{text-align:left;white-space:normal}
-td.lt{text-align:left}
-tr.total td{font-weight:700;border-top:2px solid var(--ink)}
-.muted{color:var(--muted)}
-.delta.pos{color:var(--good);font-weight:600}.delta.neg{color:var(--bad);font-weight:600}
-table.heat{table-layout:fixed}
-.heat td,.heat th{text-align:center;font-weight:600}
-.heat tr>:first-child{width:190px;text-align:left;white-space:normal}
-.chart{max-width:100%;height:auto;font:12px system-ui,"Noto Sans CJK KR",sans-serif}
-.chart .grid{stroke:#f1f5f9}.chart .grid.major{stroke:#e2e8f0}
-.chart .tick{fill:#6b7280;font-size:11px}.chart .label{fill:#1f2937;font-weight:600}
-.chart .value{fill:#374151;font-size:11px}
-.chart .whisker line{stroke:#111827;stroke-width:1.4}
-.chart .legend{fill:#374151}
-.chart .iso{fill:none;stroke:#cbd5e1;stroke-dasharray:3 3}
-.chart .iso-label{fill:#94a3b8;font-size:10px}
-.chart .curve{fill:none;stroke-width:2.2;stroke-linejoin:round}
-.chart .mark{fill:#dc2626;stroke:#fff;stroke-width:2}
-.chart .mark-label{fill:#991b1b;font-size:11px;font-weight:600}
-.chart .axis{fill:#374151;font-size:12px}
-.ex{font-size:14px;line-height:2.1;padding:8px 0;border-bottom:1px dashed var(--line)}
-.ex .id{color:var(--muted);font-size:11px;margin-right:8px}
-.ex .row{display:grid;grid-template-columns:44px 1fr;align-items:baseline}
-.ex .who{font-size:11px;color:var(--muted);text-transform:uppercase}
-mark{border-radius:3px;padding:1px 2px}
-mark sup{font-size:9px;margin-left:2px;opacity:.8;font-weight:600}
-mark.tp{background:#d1fae5;box-shadow:inset 0 -2px 0 #059669}
-mark.fn{background:#fee2e2;box-shadow:inset 0 -2px 0 #dc2626}
-mark.fp{background:#ffedd5;box-shadow:inset 0 -2px 0 #ea580c}
-.legend-row{font-size:12px;color:var(--muted);margin-bottom:6px}
-.ctx{color:var(--muted)}.ctx b{color:var(--ink);background:#fef3c7;padding:0 2px;
-border-radius:2px;font-weight:600}
-details{margin-top:6px}summary{cursor:pointer;color:var(--accent)}
-footer{color:var(--muted);font-size:12px;margin-top:24px}
-code{background:#f1f5f9;padding:1px 4px;border-radius:4px;font-size:12px}
-"""
 
 
 def page(title: str, body: str) -> str:
@@ -116,8 +42,6 @@ def alert(warnings: Sequence[str], headline: str) -> str:
 
 
 def recognition_gauge(rate: float, low: float | None = None) -> str:
-    from kmner.evaluation.evaluate import RECOGNITION_CRITERIA, recognition_level
-
     ticks = "".join(f'<div class="tick" style="left:{bar * 100:.0f}%">'
                     f"<span>{name} {bar:.0%}</span></div>"
                     for name, bar in RECOGNITION_CRITERIA)
@@ -228,12 +152,9 @@ def boundary_table(errors) -> str:
             f'{"".join(rows)}</table>')
 
 
-def evaluation_html(ev: "Evaluation") -> str:
-    from kmner.core.runinfo import package_versions
-
-    m = ev.micro
-    iv = ev.intervals
-    level = ci_label(ev.config.confidence)
+def _head(ev: Evaluation) -> list[str]:
+    """Title, warnings, notes, the headline cards and the recognition gauge."""
+    m, iv = ev.micro, ev.intervals
     sub = (f"{escape(str(ev.inputs.get('pred', 'pred')))} against "
            f"{escape(str(ev.inputs.get('gold', 'gold')))} · {ev.n_sentences} sentences · "
            f"{ev.n_gold_entities} gold / {ev.n_pred_entities} predicted entities · "
@@ -259,20 +180,24 @@ def evaluation_html(ev: "Evaluation") -> str:
         f'{recognition_gauge(ev.recognition_rate, iv["recall"].low)} '
         f'<span class="muted">{ci_text(iv["recall"])}'
         f" · plan: 50% minimum, 70% target, 90%+ ideal</span></section>")
+    return parts
 
-    rows = []
-    for t in sorted(ev.per_type):
-        p = ev.per_type[t]
-        ci = ev.per_type_intervals[t]
-        rows.append(f"<tr><td>{escape(t)}</td><td>{pct(p.precision)}</td><td>{pct(p.recall)}"
-                    f"</td><td><b>{pct(p.f1)}</b></td><td class=\"muted\">{ci.low:.3f} – "
-                    f"{ci.high:.3f}</td><td>{p.support:g}</td><td>{p.tp:g}</td><td>{p.fp:g}"
-                    f"</td><td>{p.fn:g}</td></tr>")
-    rows.append(f'<tr class="total"><td>micro</td><td>{pct(m.precision)}</td><td>'
-                f'{pct(m.recall)}</td><td>{pct(m.f1)}</td><td class="muted">{iv["f1"].low:.3f}'
-                f' – {iv["f1"].high:.3f}</td><td>{m.support:g}</td><td>{m.tp:g}</td><td>'
-                f"{m.fp:g}</td><td>{m.fn:g}</td></tr>")
-    s = ev.strict
+
+def _score_row(label: str, p, ci, cls: str = "", bold_f1: bool = True) -> str:
+    f1 = f"<b>{pct(p.f1)}</b>" if bold_f1 else pct(p.f1)
+    return (f"<tr{cls}><td>{escape(label)}</td><td>{pct(p.precision)}</td><td>"
+            f"{pct(p.recall)}</td><td>{f1}</td><td class=\"muted\">{ci.low:.3f} – "
+            f"{ci.high:.3f}</td><td>{p.support:g}</td><td>{p.tp:g}</td><td>{p.fp:g}</td>"
+            f"<td>{p.fn:g}</td></tr>")
+
+
+def _types_section(ev: Evaluation) -> str:
+    """Strict P/R/F1 per type, micro and macro, with the F1 chart."""
+    m, iv, s = ev.micro, ev.intervals, ev.strict
+    level = ci_label(ev.config.confidence)
+    rows = [_score_row(t, ev.per_type[t], ev.per_type_intervals[t])
+            for t in sorted(ev.per_type)]
+    rows.append(_score_row("micro", m, iv["f1"], ' class="total"', bold_f1=False))
     rows.append(f"<tr><td>macro</td><td>{pct(s.macro_precision)}</td><td>"
                 f"{pct(s.macro_recall)}</td><td>{pct(s.macro_f1)}</td><td></td><td></td>"
                 f"<td></td><td></td><td></td></tr>")
@@ -280,69 +205,82 @@ def evaluation_html(ev: "Evaluation") -> str:
                                 ev.per_type_intervals[t].high)]) for t in sorted(ev.per_type)]
                       + [("micro", [Bar("F1", m.f1, iv["f1"].low, iv["f1"].high)])],
                       width=1000, bar_height=22, label_width=110)
-    parts.append(
-        '<section><h2>Strict scores by type</h2><table><tr><th>type</th><th>P</th><th>R</th>'
-        f'<th>F1</th><th>F1 {level}</th><th>support</th><th>TP</th><th>FP</th><th>FN</th></tr>'
-        f'{"".join(rows)}</table><div style="margin-top:14px">{chart}</div>'
-        f'<p class="muted">Whiskers: {level}, sentence bootstrap '
-        f"({ev.config.n_resamples} resamples, seed {ev.config.seed}).</p></section>")
+    return ('<section><h2>Strict scores by type</h2><table><tr><th>type</th><th>P</th><th>R'
+            f'</th><th>F1</th><th>F1 {level}</th><th>support</th><th>TP</th><th>FP</th><th>FN'
+            f'</th></tr>{"".join(rows)}</table><div style="margin-top:14px">{chart}</div>'
+            f'<p class="muted">Whiskers: {level}, sentence bootstrap '
+            f"({ev.config.n_resamples} resamples, seed {ev.config.seed}).</p></section>")
 
+
+def _modes_section(ev: Evaluation) -> str:
     mode_rows = "".join(
         f"<tr><td><b>{escape(name)}</b></td><td class=\"lt muted\">"
         f"{escape(MODE_DESCRIPTIONS[name])}</td><td>{pct(sc.micro.precision)}</td><td>"
         f"{pct(sc.micro.recall)}</td><td><b>{pct(sc.micro.f1)}</b></td><td class=\"muted\">"
         f"{ev.mode_intervals[name].low:.3f} – {ev.mode_intervals[name].high:.3f}</td></tr>"
         for name, sc in ev.modes.items())
-    modes_html = ('<section><h2>Match modes</h2><table><tr><th>mode</th><th class="l">'
-                  f'credit</th><th>P</th><th>R</th><th>F1</th><th>F1 {level}</th></tr>'
-                  f"{mode_rows}</table></section>")
-    parts.append(modes_html)
+    return ('<section><h2>Match modes</h2><table><tr><th>mode</th><th class="l">'
+            f'credit</th><th>P</th><th>R</th><th>F1</th><th>F1 '
+            f'{ci_label(ev.config.confidence)}</th></tr>{mode_rows}</table></section>')
+
+
+def _curve_and_confusion(ev: Evaluation) -> str:
+    """The PR curve (when predictions carry confidences) beside the confusion table."""
     confusion_html = f"<section><h2>Type confusion</h2>{confusion_table(ev.errors)}</section>"
-    if ev.curve and ev.curve.points:
-        pts = [(p.recall, p.precision) for p in ev.curve.points]
-        marks = []
-        if ev.config.threshold is not None:
-            op = min(ev.curve.points, key=lambda p: abs(p.threshold - ev.config.threshold))
-            marks.append((f"t={ev.config.threshold:g}", op.recall, op.precision))
-            note = (f"Threshold {ev.config.threshold:g} applied "
-                    f"({escape(str(ev.config.threshold_source or 'given'))}).")
-        else:
-            note = ("No threshold applied. Choose one on a dev set (--dev-gold/--dev-pred), "
-                    "never on this curve.")
-        chart = pr_curve_chart([("pred", pts)], marks=marks)
-        pr_html = (f"<section><h2>Precision–recall curve (strict)</h2>{chart}"
-                   f'<p class="muted">{note} {ev.curve.n_unscored} predictions carry no '
-                   "confidence and are always kept.</p></section>")
-        parts.append(f'<div class="grid2" style="margin-top:18px">{pr_html}{confusion_html}'
-                     "</div>")
+    if not (ev.curve and ev.curve.points):
+        return confusion_html
+    pts = [(p.recall, p.precision) for p in ev.curve.points]
+    marks = []
+    if ev.config.threshold is not None:
+        op = min(ev.curve.points, key=lambda p: abs(p.threshold - ev.config.threshold))
+        marks.append((f"t={ev.config.threshold:g}", op.recall, op.precision))
+        note = (f"Threshold {ev.config.threshold:g} applied "
+                f"({escape(str(ev.config.threshold_source or 'given'))}).")
     else:
-        parts.append(confusion_html)
-    parts.append(f"<section><h2>Boundary errors</h2>{boundary_table(ev.errors)}</section>")
-    parts.append(f'<section><h2>Most frequent false negatives ({ev.errors.n_fn} in all)</h2>'
-                 f"{frequent_table(ev.errors.false_negatives, 'false negatives')}</section>")
-    parts.append(f'<section><h2>Most frequent false positives ({ev.errors.n_fp} in all)</h2>'
-                 f"{frequent_table(ev.errors.false_positives, 'false positives')}</section>")
-    parts.append("<section><h2>Sentences with errors</h2>"
-                 + example_sentences(ev.errors.sentences_with_errors,
-                                     ev.config.max_example_sentences) +
-                 "</section>")
+        note = ("No threshold applied. Choose one on a dev set (--dev-gold/--dev-pred), "
+                "never on this curve.")
+    chart = pr_curve_chart([("pred", pts)], marks=marks)
+    pr_html = (f"<section><h2>Precision–recall curve (strict)</h2>{chart}"
+               f'<p class="muted">{note} {ev.curve.n_unscored} predictions carry no '
+               "confidence and are always kept.</p></section>")
+    return f'<div class="grid2" style="margin-top:18px">{pr_html}{confusion_html}</div>'
+
+
+def _error_sections(ev: Evaluation) -> list[str]:
+    err = ev.errors
+    return [f"<section><h2>Boundary errors</h2>{boundary_table(err)}</section>",
+            f'<section><h2>Most frequent false negatives ({err.n_fn} in all)</h2>'
+            f"{frequent_table(err.false_negatives, 'false negatives')}</section>",
+            f'<section><h2>Most frequent false positives ({err.n_fp} in all)</h2>'
+            f"{frequent_table(err.false_positives, 'false positives')}</section>",
+            "<section><h2>Sentences with errors</h2>"
+            + example_sentences(err.sentences_with_errors, ev.config.max_example_sentences)
+            + "</section>"]
+
+
+def _footer(ev: Evaluation) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in package_versions(("kmner", "seqeval",
                                                                     "numpy")).items() if v)
     applied = ", ".join(f"{k} ×{v}" for k, v in ev.label_map_counts.items()) or "nothing"
-    parts.append(f"<footer>Label map {escape(ev.label_map.describe())} (applied: "
-                 f"{escape(applied)}) · seed {ev.config.seed} · gold fingerprint "
-                 f"<code>{ev.fingerprint}</code> · {escape(versions)} · "
-                 f"{time.strftime('%Y-%m-%d %H:%M')}</footer>")
+    return (f"<footer>Label map {escape(ev.label_map.describe())} (applied: "
+            f"{escape(applied)}) · seed {ev.config.seed} · gold fingerprint "
+            f"<code>{ev.fingerprint}</code> · {escape(versions)} · "
+            f"{time.strftime('%Y-%m-%d %H:%M')}</footer>")
+
+
+def evaluation_html(ev: Evaluation) -> str:
+    parts = [*_head(ev), _types_section(ev), _modes_section(ev), _curve_and_confusion(ev),
+             *_error_sections(ev), _footer(ev)]
     return page(ev.title, "".join(parts))
 
 
-def _source_cell(cmp: "Comparison", system) -> str:
+def _source_cell(cmp: Comparison, system) -> str:
     link = cmp.extra.get("system_reports", {}).get(system.name)
     text = escape(system.source)
     return f'{text} · <a href="{escape(link)}">full report</a>' if link else text
 
 
-def comparison_html(cmp: "Comparison") -> str:
+def comparison_html(cmp: Comparison) -> str:
     names = [s.name for s in cmp.systems]
     sub = (f"{cmp.n_sentences} sentences · {cmp.n_gold_entities} gold entities · "
            f"baseline: {escape(cmp.baseline)} · label map: {escape(cmp.label_map_description)}")
@@ -359,7 +297,7 @@ def comparison_html(cmp: "Comparison") -> str:
         parts.append(
             f"<section><h2>{escape(cmp.baseline)} → {escape(other)}</h2><table><tr>"
             f"<th>metric</th><th>{escape(cmp.baseline)}</th><th>{escape(other)}</th>"
-            f"<th>Δ</th><th>Δ 95% CI</th><th>p</th><th class=\"l\">verdict</th></tr>"
+            f"<th>Δ</th><th>Δ {cmp.ci_label}</th><th>p</th><th class=\"l\">verdict</th></tr>"
             f'{"".join(rows)}</table><p class="muted">p: approximate randomisation over '
             f"sentences ({cmp.n_permutations} permutations, seed {cmp.seed}); CI: paired "
             f"sentence bootstrap. Significant at p &lt; 0.05.</p></section>")
@@ -373,7 +311,8 @@ def comparison_html(cmp: "Comparison") -> str:
         rows.append((t, bars))
     chart = bar_chart(rows, width=1000, bar_height=18, label_width=110)
     parts.append(f"<section><h2>F1 by type</h2>{chart}"
-                 '<p class="muted">Whiskers: 95% sentence-bootstrap CI of each system.</p>'
+                 f'<p class="muted">Whiskers: {cmp.ci_label} of each system '
+                 "(sentence bootstrap).</p>"
                  "</section>")
     sys_rows = "".join(
         f"<tr><td>{escape(s.name)}</td><td>{pct(s.scores.micro.precision)}</td><td>"

@@ -1,16 +1,16 @@
-"""Markdown reports (and the console summary), from the same results as the HTML."""
+"""Markdown reports, from the same results as the HTML (console.py prints the
+terminal summary)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 from kmner.evaluation.bootstrap import ci_label
+from kmner.evaluation.comparison import Comparison
+from kmner.evaluation.criteria import recognition_level
 from kmner.evaluation.error_analysis import BOUNDARY_KINDS
 from kmner.evaluation.matching import MODE_DESCRIPTIONS
-
-if TYPE_CHECKING:
-    from kmner.evaluation.compare import Comparison
-    from kmner.evaluation.evaluate import Evaluation
+from kmner.evaluation.results import Evaluation
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -42,9 +42,7 @@ def _ci(iv) -> str:
     return f"[{iv.low:.3f}, {iv.high:.3f}]"
 
 
-def evaluation_markdown(ev: "Evaluation") -> str:
-    from kmner.evaluation.evaluate import recognition_level
-
+def evaluation_markdown(ev: Evaluation) -> str:
     m, iv = ev.micro, ev.intervals
     level = ci_label(ev.config.confidence)
     out = [f"# {ev.title}\n\n",
@@ -117,14 +115,15 @@ def evaluation_markdown(ev: "Evaluation") -> str:
     return "".join(out)
 
 
-def comparison_markdown(cmp: "Comparison") -> str:
+def comparison_markdown(cmp: Comparison) -> str:
     out = [f"# {cmp.title}\n\n",
            f"{cmp.n_sentences} sentences, {cmp.n_gold_entities} gold entities, baseline "
            f"**{cmp.baseline}**, label map {cmp.label_map_description}.\n\n",
            warning_block(cmp.warnings)]
     for other, tests in cmp.tests.items():
         out.append(f"## {cmp.baseline} → {other}\n\n")
-        out.append(_table(["metric", cmp.baseline, other, "Δ", "Δ 95% CI", "p", "verdict"],
+        out.append(_table(["metric", cmp.baseline, other, "Δ", f"Δ {cmp.ci_label}", "p",
+                           "verdict"],
                           [[k, t.value_a, t.value_b, f"{t.delta:+.3f}",
                             f"[{t.low:+.3f}, {t.high:+.3f}]", f"{t.p_value:.4f}", t.verdict()]
                            for k, t in tests.items()]))
@@ -132,34 +131,9 @@ def comparison_markdown(cmp: "Comparison") -> str:
     out.append(f"p: approximate randomisation over sentences ({cmp.n_permutations} "
                f"permutations, seed {cmp.seed}); Δ CI: paired sentence bootstrap.\n\n")
     out.append("## Systems\n\n")
-    out.append(_table(["system", "P", "R (recognition)", "F1", "F1 95% CI", "macro F1", "source"],
+    out.append(_table(["system", "P", "R (recognition)", "F1", f"F1 {cmp.ci_label}", "macro F1",
+                       "source"],
                       [[s.name, s.scores.micro.precision, s.scores.micro.recall,
                         s.scores.micro.f1, _ci(cmp.intervals[s.name]["micro"]),
                         s.scores.macro_f1, f"`{s.source}`"] for s in cmp.systems]))
     return "".join(out)
-
-
-def console_summary(ev: "Evaluation") -> str:
-    m, iv = ev.micro, ev.intervals
-    lines = [f"{ev.n_sentences} sentences, {ev.n_gold_entities} gold / {ev.n_pred_entities} "
-             f"predicted entities; label map: {ev.label_map.describe()}",
-             f"strict  P {m.precision:.3f}  R {m.recall:.3f}  F1 {m.f1:.3f} "
-             f"{_ci(iv['f1'])}  macro F1 {ev.macro_f1:.3f}",
-             f"recognition rate {ev.recognition_rate:.1%} {_ci(iv['recall'])}"]
-    for name, s in ev.modes.items():
-        if name != "strict":
-            lines.append(f"{name:<9}F1 {s.micro.f1:.3f}")
-    for t, p in sorted(ev.per_type.items()):
-        lines.append(f"  {t:<12} P {p.precision:.3f}  R {p.recall:.3f}  F1 {p.f1:.3f} "
-                     f"{_ci(ev.per_type_intervals[t])}  support {p.support:g}")
-    return "\n".join(lines)
-
-
-def console_comparison(cmp: "Comparison") -> str:
-    lines = []
-    for other, tests in cmp.tests.items():
-        lines.append(f"{cmp.baseline} -> {other}")
-        for k, t in tests.items():
-            lines.append(f"  {k:<28} {t.value_a:.3f} -> {t.value_b:.3f}  Δ {t.delta:+.3f} "
-                         f"[{t.low:+.3f}, {t.high:+.3f}]  p={t.p_value:.4f}  {t.verdict()}")
-    return "\n".join(lines)

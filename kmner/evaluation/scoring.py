@@ -1,6 +1,8 @@
-"""Strict entity-level scoring: a prediction counts only with exact start, end and
-type. This is the headline figure and equals seqeval's entity F1 on aligned BIO
-(tested in tests/test_evaluation_seqeval.py). Lenient modes live in matching.py."""
+"""Entity-level scoring of aligned gold and predicted records under one match mode
+(matching.py). The strict mode, exact start, end and type, is the headline figure
+and equals seqeval's entity F1 on aligned BIO (tests/test_evaluation_seqeval.py).
+
+``PRF`` lives in counts.py and is re-exported here, where callers expect it."""
 
 from __future__ import annotations
 
@@ -10,45 +12,11 @@ from typing import Iterable, Sequence
 
 from kmner.core.errors import InputError
 from kmner.core.labelmap import LabelMap
-from kmner.core.records import Entity, Record
+from kmner.core.records import Record
+from kmner.evaluation.counts import PRF
+from kmner.evaluation.matching import sentence_counter
 
-
-@dataclass
-class PRF:
-    """Counts for one type (or all), with derived precision, recall and F1.
-
-    Counts are integers except in the ``partial`` match mode, where a partly
-    overlapping span earns half a true positive (SemEval-2013 style)."""
-
-    tp: float = 0
-    fp: float = 0
-    fn: float = 0
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
-
-    @property
-    def support(self) -> int:
-        return self.tp + self.fn
-
-    def add(self, other: "PRF") -> None:
-        self.tp += other.tp
-        self.fp += other.fp
-        self.fn += other.fn
-
-    def to_dict(self) -> dict[str, float | int]:
-        return {"precision": self.precision, "recall": self.recall, "f1": self.f1,
-                "tp": self.tp, "fp": self.fp, "fn": self.fn, "support": self.support}
+__all__ = ["PRF", "Scores", "align_records", "score_pairs", "score_records"]
 
 
 @dataclass
@@ -132,30 +100,9 @@ def align_records(gold: Iterable[Record], pred: Iterable[Record], *,
     return pairs
 
 
-def strict_sentence_counts(gold: Sequence[Entity], pred: Sequence[Entity]
-                           ) -> dict[str, PRF]:
-    """Per-type counts for one sentence under exact (start, end, type) matching.
-    A duplicated prediction of the same span matches at most once."""
-    gold_keys = Counter(e.key for e in gold)
-    pred_keys = Counter(e.key for e in pred)
-    sent: dict[str, PRF] = {}
-    for key in gold_keys.keys() | pred_keys.keys():
-        hit = min(gold_keys[key], pred_keys[key])
-        c = sent.setdefault(key[2], PRF())
-        c.tp += hit
-        c.fn += gold_keys[key] - hit
-        c.fp += pred_keys[key] - hit
-    return sent
-
-
 def score_pairs(pairs: Sequence[tuple[Record, Record]], mode: str = "strict") -> Scores:
     """Scores of aligned (gold, pred) pairs under one match mode (see matching.py)."""
-    if mode == "strict":
-        count = strict_sentence_counts
-    else:
-        from kmner.evaluation.matching import sentence_counter
-
-        count = sentence_counter(mode)
+    count = sentence_counter(mode)
     micro = PRF()
     per_type: dict[str, PRF] = {}
     per_sentence: list[dict[str, PRF]] = []

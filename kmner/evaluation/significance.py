@@ -23,11 +23,11 @@ from typing import Sequence
 import numpy as np
 
 from kmner.core.errors import InputError
-from kmner.evaluation.bootstrap import (Interval, Metric, draw_totals, metric_from_counts,
-                                        sentence_counts)
-from kmner.evaluation.scoring import PRF
+from kmner.evaluation.bootstrap import (Interval, Metric, ci_label, draw_totals,
+                                        metric_from_counts, sentence_counts)
+from kmner.evaluation.counts import PRF
 
-# A test set below either size, or whose 95% F1 interval is wider than
+# A test set below either size, or whose F1 interval is wider than
 # MAX_CI_WIDTH, cannot support a claim; reports say so prominently.
 MIN_SENTENCES = 30
 MIN_GOLD_ENTITIES = 30
@@ -191,6 +191,7 @@ def adequacy_warnings(n_sentences: int, n_gold_entities: int,
     if n_gold_entities < MIN_GOLD_ENTITIES:
         out.append(f"only {n_gold_entities} gold entities (fewer than {MIN_GOLD_ENTITIES})")
     if f1_interval is not None and f1_interval.high - f1_interval.low > MAX_CI_WIDTH:
-        out.append(f"the 95% CI of F1 is {f1_interval.high - f1_interval.low:.2f} wide "
+        out.append(f"the {ci_label(f1_interval.confidence)} of F1 is "
+                   f"{f1_interval.high - f1_interval.low:.2f} wide "
                    f"(more than {MAX_CI_WIDTH:.2f})")
     return out

@@ -6,7 +6,8 @@ A hit ``[start, end)`` on a text is accepted only when:
 * the first morpheme of the hit is not a particle, ending, copula or suffix;
 * short terms (one or two syllables) consist of nominal morphemes only, so verbs,
   adverbs and noun+particle readings do not count (간 = 가+ㄴ, 설사 as "even if",
-  감기 = 감+기, 비만 = 비+만, 위해 = 위하+어);
+  감기 = 감+기, 비만 = 비+만, 위해 = 위하+어), except a verb or adjective made a
+  noun by -(으)ㅁ (떨림 = 떨리+ᆷ, 저림);
 * a single syllable is a whole noun morpheme that starts a word and does not follow
   a numeral (두 배, 열 명);
 * what follows is a particle, ending, copula, suffix, punctuation, space or the end
@@ -163,5 +164,14 @@ def check_hit(text: str, idx: MorphIndex, start: int, end: int, n_chars: int) ->
         ends = idx.ends
         for i in range(first, last):
             if ends[i] > starts[i] and _BASE[tokens[i].tag] not in SHORT_TERM_TAGS:
-                return None
+                if not nominalised(tokens, first, last):
+                    return None
+                break
     return right_edge(text, idx, end, n_chars, last)
+
+
+def nominalised(tokens: Sequence, first: int, last: int) -> bool:
+    """Is the hit one verb or adjective made a noun by -(으)ㅁ (떨림 = 떨리+ᆷ, 저림)?
+    The nominaliser -기 does not count: 감기 = 감+기 is "washing", not "a cold"."""
+    return (last - first == 2 and _BASE[tokens[first].tag] in ("VV", "VA")
+            and tokens[last - 1].tag == "ETN" and tokens[last - 1].form in ("ᆷ", "음"))

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from kmner.core.errors import InputError
-from kmner.gazetteer.config import GazetteerConfig, check_source_options, check_types
+from kmner.gazetteer.config import (HEAD_TYPE, PART_TYPE, GazetteerConfig, check_source_options,
+                                     check_types)
 from kmner.gazetteer.entries import Entry
 from kmner.gazetteer.keys import match_key
 from kmner.gazetteer.sources import LOADERS, LoadContext, guess_format
@@ -43,11 +44,14 @@ class BuildReport:
 
 
 def load_entries(cfg: GazetteerConfig, report: BuildReport) -> list[Entry]:
-    """Run every configured loader. Body-part sources load first so KCD loaders can
-    recognise elliptical names that are really body parts."""
+    """Run every configured loader, then the type policy (``apply_policy``). Body-part
+    sources load first so KCD loaders can recognise elliptical names that are
+    really body parts. The compose heads come last, as entries of type Head."""
     order = sorted(cfg.sources, key=lambda s: (s.type != "Body", ))
     entries: list[Entry] = []
     body: set[str] = set()
+    comp = cfg.compose
+    heads = {match_key(h) for h in [*comp.heads, *comp.parts]}
     for src in order:
         path = cfg.resolve(src)
         fmt = src.format or guess_format(path)
@@ -63,14 +67,38 @@ def load_entries(cfg: GazetteerConfig, report: BuildReport) -> list[Entry]:
                              path=str(path))
         options = check_source_options(src, fmt, where=f"gazetteer {cfg.name!r}")
         ctx = LoadContext(src.type, name, options, frozenset(body))
-        loaded = list(LOADERS[fmt](path, ctx))
+        loaded = apply_policy(LOADERS[fmt](path, ctx), ctx, heads)
         check_types(loaded, cfg, path)
         if src.type == "Body" or fmt == "anatomy_tsv":
             body.update(e.term.replace(" ", "") for e in loaded)
         entries.extend(loaded)
         report.sources[name] = {"path": str(path), "format": fmt, "entries": len(loaded),
                                 "dropped": dict(ctx.dropped), "dropped_examples": ctx.examples}
+    if heads:
+        entries.extend(Entry(h, HEAD_TYPE, "compose") for h in comp.heads)
+        entries.extend(Entry(h, PART_TYPE, "compose") for h in comp.parts)
+        report.sources["compose"] = {"path": "(config: compose.heads, compose.parts)",
+                                     "format": "heads", "entries": len(heads), "dropped": {},
+                                     "dropped_examples": {}}
     return entries
+
+
+def apply_policy(entries: Iterable[Entry], ctx, heads: set[str]) -> list[Entry]:
+    """The type policy at the source: a source's ``exclude_terms`` (homonyms whose
+    everyday sense is another type) and generic head nouns and body words
+    (compose.heads and compose.parts, which are never entries of their own) are
+    dropped, and counted per source."""
+    excluded = {match_key(t) for t in ctx.options.get("exclude_terms", ())}
+    kept = []
+    for e in entries:
+        key = match_key(e.term)
+        if key in excluded:
+            ctx.drop("source exclude_terms (everyday sense is another type)", e.term)
+        elif key in heads and e.type not in (HEAD_TYPE, PART_TYPE):
+            ctx.drop("generic fragment: a compose head only, not an entry", e.term)
+        else:
+            kept.append(e)
+    return kept
 
 
 def merge_entries(entries: Iterable[Entry], cfg: GazetteerConfig, report: BuildReport
@@ -120,7 +148,13 @@ def merge_entries(entries: Iterable[Entry], cfg: GazetteerConfig, report: BuildR
         chosen = types[0]
         best = [e for e in group if e.type == chosen]
         sources = tuple(dict.fromkeys(e.source for e in best))
-        codes = tuple(dict.fromkeys(f"{e.source}:{e.code}" for e in best if e.code))
+        # one code once, under the first source that gives it (kcd:R52, not also
+        # kcd_chapter_r:R52)
+        by_code = {}
+        for e in best:
+            if e.code and e.code not in by_code:
+                by_code[e.code] = f"{e.source}:{e.code}"
+        codes = tuple(by_code.values())
         merged[key] = MergedTerm(best[0].term, chosen, sources, codes, tuple(types[1:]))
     report.n_entries = n
     report.n_terms = len(merged)

@@ -91,6 +91,15 @@ def kcd_head_variant(term: str) -> str | None:
     return head
 
 
+_ORDINAL_TYPE = re.compile(r"^\d+형 ")
+
+
+def kcd_ordinal_variant(term: str) -> str | None:
+    """The ordinal spelling of a numbered type, as writers use it: "2형 당뇨병" ->
+    "제2형 당뇨병" (same concept, same code)."""
+    return "제" + term if _ORDINAL_TYPE.match(term) else None
+
+
 _LIST_SPLIT = re.compile(r" (?:및|또는) ")
 
 
@@ -114,7 +123,7 @@ def kcd_head(name: str) -> str:
 # Where KCD sub-codes name a site, stage or agent of the parent category rather than
 # a disease of their own (neoplasms C00-D48, injuries and poisonings S00-T98).
 SITE_QUALIFIED_CHAPTERS = ("C", "D0", "D1", "D2", "D3", "D4", "S", "T")
-SITE_WORDS = frozenset({"왼쪽", "오른쪽", "양쪽", "양측", "좌측", "우측", "내측", "외측",
+SITE_WORDS = frozenset({"왼쪽", "오른쪽", "양쪽", "한쪽", "양측", "좌측", "우측", "내측", "외측",
                         "부위", "다발성 부위", "부분", "조기", "진행형", "쪽"})
 # Function words that can be all that is left of a name after cleaning.
 FUNCTION_WORDS = frozenset({"및", "또는", "의", "와", "과", "등"})
@@ -124,8 +133,8 @@ def is_elliptical(child: str, parent: str | None, body_terms: frozenset[str] = f
                   *, site_qualified: bool = True) -> bool:
     """True when a sub-code's cleaned name only makes sense under its parent.
 
-    A name that is a body part ("위", "방광") or a bare site word ("왼쪽") is always
-    elliptical. In site-qualified chapters, so is one that neither ends in a
+    A name that is a body part ("위", "방광"), a bare site word ("왼쪽") or a bare
+    -성 modifier ("이차성") is always elliptical. In site-qualified chapters, so is one that neither ends in a
     disease-like head nor shares the parent's head word ("에탄올" under toxic
     effects of alcohol).
     """
@@ -136,6 +145,10 @@ def is_elliptical(child: str, parent: str | None, body_terms: frozenset[str] = f
         return True
     if child in SITE_WORDS or child.endswith(tuple(" " + w for w in SITE_WORDS)):
         return True
+    if child[0].isdigit() and not compact.endswith(DISEASE_HEADS):
+        return True  # a count or a week on its own: "23주" under preterm infant
+    if " " not in child and len(child) >= 3 and child.endswith("성"):
+        return True  # an adjectival modifier on its own: 이차성, 궤양성 (secondary, ulcerative)
     if not site_qualified:
         return False
     if compact.endswith(DISEASE_HEADS):

@@ -8,6 +8,16 @@ from typing import Optional
 
 import typer
 
+from kmner.core.errors import InputError
+from kmner.core.jsonl import write_json
+from kmner.core.paths import check_outputs
+from kmner.core.runinfo import write_run_info
+from kmner.gazetteer.compiled import CompiledGazetteer, build_gazetteer
+from kmner.gazetteer.config import load_config_or_table
+from kmner.gazetteer.export import write_term_table
+from kmner.gazetteer.kiwi_dict import write_kiwi_dict
+from kmner.gazetteer.stats import gazetteer_stats
+
 app = typer.Typer(help="Build and inspect dictionaries (gazetteers).", no_args_is_help=True)
 
 
@@ -26,14 +36,6 @@ def build_cmd(
                                           help="Write the build report as JSON."),
 ) -> None:
     """Load, clean, deduplicate and compile dictionary sources into one file."""
-    from kmner.core.errors import InputError
-    from kmner.core.jsonl import write_json
-    from kmner.core.paths import check_outputs
-    from kmner.core.runinfo import write_run_info
-    from kmner.gazetteer.compiled import build_gazetteer
-    from kmner.gazetteer.config import load_config_or_table
-    from kmner.gazetteer.export import write_term_table
-
     cfg = load_config_or_table(config)
     run_info = output.with_name(output.name + ".run.yaml")
     check_outputs(inputs=[config, *(cfg.resolve(s) for s in cfg.sources)],
@@ -75,9 +77,6 @@ def build_cmd(
 def stats_cmd(gazetteer: Path = typer.Argument(..., help="Compiled gazetteer."),
               as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Terms per type and source, key lengths, conflicts and what cleaning dropped."""
-    from kmner.gazetteer.compiled import CompiledGazetteer
-    from kmner.gazetteer.stats import gazetteer_stats
-
     st = gazetteer_stats(CompiledGazetteer.load(gazetteer))
     if as_json:
         typer.echo(json.dumps(st, ensure_ascii=False, indent=2))
@@ -99,8 +98,6 @@ def lookup_cmd(gazetteer: Path = typer.Argument(..., help="Compiled gazetteer.")
                term: str = typer.Argument(..., help="Term (spacing and case ignored).")
                ) -> None:
     """Show the entry a term resolves to; exit 1 if it is not in the gazetteer."""
-    from kmner.gazetteer.compiled import CompiledGazetteer
-
     found = CompiledGazetteer.load(gazetteer).lookup(term)
     if found is None:
         typer.echo(f"{term!r}: not in the gazetteer")
@@ -115,11 +112,6 @@ def kiwi_dict_cmd(gazetteer: Path = typer.Argument(..., help="Compiled gazetteer
                   tag: str = typer.Option("NNP", help="POS tag for the words."),
                   min_chars: int = typer.Option(2, min=1, help="Skip shorter terms.")) -> None:
     """Export terms as a Kiwi user dictionary (load with Kiwi.load_user_dictionary)."""
-    from kmner.gazetteer.compiled import CompiledGazetteer
-    from kmner.gazetteer.kiwi_dict import write_kiwi_dict
-
-    from kmner.core.paths import check_outputs
-
     check_outputs(inputs=[gazetteer], files=[output])
     n, skipped = write_kiwi_dict(CompiledGazetteer.load(gazetteer), output, tag=tag,
                                  min_chars=min_chars)

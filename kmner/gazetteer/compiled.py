@@ -8,6 +8,7 @@ gazetteers can be shared safely.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from array import array
 from dataclasses import dataclass, field
@@ -15,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from kmner.core.errors import InputError
-from kmner.gazetteer.build import MergedTerm
+from kmner.core.runinfo import to_mapping
+from kmner.gazetteer.build import MergedTerm, build_terms
 from kmner.gazetteer.gazfile import FORMAT, read_gazetteer, write_gazetteer
 from kmner.gazetteer.keys import match_key
 
@@ -76,10 +78,13 @@ class CompiledGazetteer:
         return gaz
 
 
-def content_hash(merged: dict[str, MergedTerm]) -> str:
-    """SHA-256 over every key and its metadata in key order: equal content, equal
-    hash, whatever order the sources listed the terms in."""
+def content_hash(merged: dict[str, MergedTerm], compose: Any = None) -> str:
+    """SHA-256 over every key and its metadata in key order, and the compose rules
+    (they change what matches): equal content, equal hash, whatever order the
+    sources listed the terms in."""
     h = hashlib.sha256()
+    if compose and any(compose.values()):
+        h.update(json.dumps(compose, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     for key in sorted(merged):
         m = merged[key]
         h.update("\x1f".join((key, m.surface, m.type, "|".join(m.sources), "|".join(m.codes),
@@ -108,16 +113,13 @@ def compile_terms(merged: dict[str, MergedTerm], info: dict[str, Any] | None = N
             alt[i] = "|".join(m.alt_types)
     automaton.make_automaton()
     info = dict(info or {})
-    info["content_hash"] = content_hash(merged)
+    info["content_hash"] = content_hash(merged, (info.get("config") or {}).get("compose"))
     info["n_terms"] = len(surfaces)
     return CompiledGazetteer(automaton, surfaces, types, key_lens, sources, codes, alt, info)
 
 
 def build_gazetteer(cfg) -> CompiledGazetteer:
     """Load, clean, merge and compile the sources named by a GazetteerConfig."""
-    from kmner.core.runinfo import to_mapping
-    from kmner.gazetteer.build import build_terms
-
     t0 = time.perf_counter()
     merged, report = build_terms(cfg)
     gaz = compile_terms(merged, {"name": cfg.name, "report": report.to_dict(),

@@ -7,7 +7,8 @@ Pipeline for one text:
    valid matches) on the case-folded text with whitespace skipped, so spacing
    variants share one key, in offsets of the normalised text.
 3. ``select``: longest hit first, then leftmost, kept when Kiwi agrees with its
-   edges (see boundaries.py) and it overlaps no hit already kept.
+   edges (see boundaries.py) and it overlaps no hit already kept; then the
+   gazetteer's compose rules, if any (see compose.py).
 4. ``to_entities``: map back to the original string; the surface is always sliced
    from the original text, never taken from Kiwi's forms.
 
@@ -20,13 +21,18 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
+from kmner.core.morph import get_kiwi
 from kmner.core.offsets import OffsetMap, normalize
 from kmner.core.records import Entity
 from kmner.gazetteer.boundaries import MorphIndex, check_hit
 from kmner.gazetteer.compiled import CompiledGazetteer
+from kmner.gazetteer.compose import COMPOSED_RULES, Composer, compose_settings
+from kmner.gazetteer.config import HEAD_TYPE, PART_TYPE
 from kmner.gazetteer.keys import fold
 
 _WORD = re.compile(r"\S+")
+# Types that are never entities: compose heads and parts.
+RESERVED_TYPES = frozenset({HEAD_TYPE, PART_TYPE})
 # Whitespace other than the plain space. pyahocorasick's ignore_white_space skips
 # only a subset of Python's whitespace (not NBSP, U+2007, U+202F, U+0085 or
 # U+001C-U+001F), so texts with any whitespace but the plain space take the
@@ -71,6 +77,10 @@ class Matcher:
         self.gaz = gazetteer
         self.user_dict = user_dict
         self.num_workers = num_workers
+        settings = compose_settings(gazetteer.info, gazetteer.sources)
+        if settings is None and not RESERVED_TYPES.isdisjoint(gazetteer.types):
+            settings = {"rules": []}  # heads or parts from a term table: drop them
+        self.composer = None if settings is None else Composer(gazetteer.types, **settings)
 
     # -- steps -----------------------------------------------------------------
     def prepare(self, text: str) -> Prepared:
@@ -122,6 +132,8 @@ class Matcher:
                     chosen.append((s, e, i, rule))
         if len(chosen) > 1:
             chosen.sort()
+        if self.composer is not None and chosen:
+            return self.composer(text, chosen, index)
         return chosen
 
     def to_entities(self, original: str, norm: OffsetMap, hits: Iterable[Hit],
@@ -132,6 +144,7 @@ class Matcher:
         types, surfaces, sources, codes = (self.gaz.types, self.gaz.surfaces,
                                            self.gaz.sources, self.gaz.codes)
         alt_types = self.gaz.alt_types
+        composed_types = COMPOSED_RULES
         to_original = None if norm.starts is None else norm.to_original
         out = []
         for s, e, i, rule in hits:
@@ -140,13 +153,21 @@ class Matcher:
             else:
                 a, b = to_original(s + offset, e + offset)
             meta = {"term": surfaces[i], "source": sources[i], "rule": rule}
-            if codes[i]:
-                meta["code"] = codes[i]
+            type_ = types[i]
+            composed = composed_types.get(rule)
+            if composed is not None:
+                # a composed span keeps the codes of the disease entry in it and
+                # has none when its head is a body part or a generic head noun
+                if type_ == "Disease" and codes[i]:
+                    meta["codes"] = codes[i].split("|")
+                type_ = composed
+            elif codes[i]:
+                meta["codes"] = codes[i].split("|")
             if alt_types:
                 alt = alt_types.get(i)
                 if alt:
                     meta["ambiguous"] = [types[i], *alt.split("|")]
-            out.append(Entity(types[i], original[a:b], a - shift, b - shift, meta))
+            out.append(Entity(type_, original[a:b], a - shift, b - shift, meta))
         return out
 
     # -- whole texts -------------------------------------------------------------
@@ -155,8 +176,6 @@ class Matcher:
 
     def match_many(self, texts: Iterable[str]) -> Iterator[list[Entity]]:
         """Entities for each text, in order; Kiwi runs in batch on texts with hits."""
-        from kmner.core.morph import get_kiwi
-
         texts = list(texts)
         prepared = [self.prepare(t) for t in texts]
         todo = [p.text for p in prepared if p.candidates]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from kmner.core.offsets import normalize
 from kmner.core.records import Entity
 from kmner.gazetteer.compiled import CompiledGazetteer
+from kmner.gazetteer.config import HEAD_TYPE, PART_TYPE
 
 
 class PlainMatcher:
@@ -17,6 +18,8 @@ class PlainMatcher:
         self.automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
         self._lens: dict[int, int] = {}
         for i, surface in enumerate(gazetteer.surfaces):
+            if gazetteer.types[i] in (HEAD_TYPE, PART_TYPE):
+                continue  # compose-only words are never entities
             key = normalize(surface).derived
             self._lens[i] = len(key)
             if key not in self.automaton:

@@ -123,11 +123,26 @@ def _kcd_entries(rows: Iterator[tuple[str, str, str]], ctx: LoadContext) -> Iter
             ctx.drop("elliptical sub-code name", f"{code} {ko}")
             continue
         yield Entry(term, type_, ctx.source, code, (en,) if en else (), raw=ko)
-        if ctx.options.get("head_variants", True):
-            head = cleaning.kcd_head_variant(term)
-            for variant in ([head] if head else []) + cleaning.kcd_list_variants(term):
-                if variant.replace(" ", "") not in ctx.body_terms:
-                    yield Entry(variant, type_, ctx.source, code, (term,), raw=ko)
+        yield from _kcd_variants(term, code, ko, ctx)
+
+
+def _kcd_variants(term: str, code: str, raw: str, ctx: LoadContext) -> Iterator[Entry]:
+    """Other surfaces of one KCD name. The ordinal spelling (2형 -> 제2형) and the
+    items of a list (위염 및 십이지장염) name the concept and keep its code; the last
+    word of a longer name (본태성 고혈압 -> 고혈압) is a broader name than the code's
+    concept, so it carries no code (codes name only concepts whose names matched)."""
+    type_ = ctx.need_type()
+    ordinal = cleaning.kcd_ordinal_variant(term)
+    if ordinal:
+        yield Entry(ordinal, type_, ctx.source, code, (term,), raw=raw)
+    if not ctx.options.get("head_variants", True):
+        return
+    head = cleaning.kcd_head_variant(term)
+    if head and head.replace(" ", "") not in ctx.body_terms:
+        yield Entry(head, type_, ctx.source, None, (term,), raw=raw)
+    for variant in cleaning.kcd_list_variants(term):
+        if variant.replace(" ", "") not in ctx.body_terms:
+            yield Entry(variant, type_, ctx.source, code, (term,), raw=raw)
 
 
 def load_kcd_csv(path: Path, ctx: LoadContext) -> Iterator[Entry]:
@@ -154,12 +169,23 @@ _PAREN = re.compile(r"\s*\(([^()]*)\)")
 
 
 def load_anatomy_tsv(path: Path, ctx: LoadContext) -> Iterator[Entry]:
-    """Anatomy vocabulary TSV (ko, en, system, ...). A Hangul alias in parentheses,
-    "제1경추 (환추)", becomes its own surface; counts such as "(1-7번)" are dropped."""
+    """Anatomy vocabulary TSV (ko, en, system, section, subsection). A Hangul alias
+    in parentheses, "제1경추 (환추)", becomes its own surface; counts such as
+    "(1-7번)" are dropped. Options: ``exclude_sections`` (section or subsection
+    names whose rows are not body sites, e.g. blood components) and
+    ``exclude_suffixes`` (names ending so, e.g. 세포 "cell")."""
     type_ = ctx.need_type()
+    sections = set(ctx.options.get("exclude_sections", ()))
+    suffixes = tuple(ctx.options.get("exclude_suffixes", ()))
     for lineno, row in _read_csv(path, "\t"):
         _require_columns(path, row, ("ko",))
         ko, en = row["ko"], row.get("en", "")
+        if sections & {row.get("section", ""), row.get("subsection", "")}:
+            ctx.drop("section excluded by the type policy (substances, cells)", ko)
+            continue
+        if suffixes and ko.endswith(suffixes):
+            ctx.drop("name excluded by the type policy (exclude_suffixes)", ko)
+            continue
         aliases = [m.group(1).strip() for m in _PAREN.finditer(ko)]
         main = cleaning.squash_spaces(_PAREN.sub(" ", ko))
         terms = [main] + [a for a in aliases if cleaning.has_hangul(a)

@@ -9,6 +9,19 @@ from typing import Optional
 
 import typer
 
+from kmner.core.errors import InputError
+from kmner.core.jsonl import RejectLog, atomic_write, load_records, write_json, write_records
+from kmner.core.paths import check_outputs
+from kmner.core.records import KBMC_TYPES
+from kmner.core.runinfo import write_run_info
+from kmner.data.gold import import_export, load_export
+from kmner.data.gold_policies import ImportPolicy
+from kmner.data.ls_tasks import ExportSummary, records_to_tasks, write_tasks
+from kmner.labelstudio.client import connect, pull, push
+from kmner.labelstudio.config import label_config, parse_types, types_from_file
+from kmner.labelstudio.diff import diff_records, format_report
+from kmner.labelstudio.ordering import certainties, order_by_uncertainty
+
 app = typer.Typer(help="Label Studio round-trip: silver out as pre-annotations, gold back in.",
                   no_args_is_help=True)
 
@@ -28,8 +41,6 @@ def _echo(msg: str) -> None:
 
 
 def _types_option(types: Optional[str], types_from: Optional[Path]) -> list[str] | None:
-    from kmner.labelstudio.config import parse_types, types_from_file
-
     if types and types_from:
         raise typer.BadParameter("give --types or --types-from, not both")
     if types_from:
@@ -50,10 +61,6 @@ def config_cmd(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here, not stdout."),
 ) -> None:
     """Print the labelling-config XML for span labelling of the given types."""
-    from kmner.core.jsonl import atomic_write
-    from kmner.core.records import KBMC_TYPES
-    from kmner.labelstudio.config import label_config
-
     xml = label_config(_types_option(types, types_from) or list(KBMC_TYPES), show_id=show_id,
                        show_meta=show_meta)
     if output is None:
@@ -65,16 +72,12 @@ def config_cmd(
 
 
 def _load_silver(path: Path) -> list:
-    from kmner.core.jsonl import load_records
-
     return load_records(path)
 
 
 def _ordered_silver(silver: Path, order: str, compare: Optional[Path]
                     ) -> tuple[list, dict | None]:
     """Silver records in the order asked for, with their certainty scores."""
-    from kmner.labelstudio.ordering import certainties, order_by_uncertainty
-
     if order not in ("input", "uncertainty"):
         raise typer.BadParameter(f"--order must be input or uncertainty, not {order!r}")
     if compare is not None and order != "uncertainty":
@@ -102,9 +105,7 @@ def export_cmd(
 
     Each task has data.text, data.kmner_id and one prediction; import the file in
     Label Studio's Import dialog."""
-    from kmner.labelstudio.tasks import ExportSummary, records_to_tasks, write_tasks
-
-    _check_outputs(inputs=[silver, compare], files=[output])
+    check_outputs(inputs=[silver, compare], files=[output])
     records, scores = _ordered_silver(silver, order, compare)
     summary = ExportSummary()
     n = write_tasks(output, records_to_tasks(records, model_version=model_version,
@@ -114,17 +115,12 @@ def export_cmd(
 
 def _policy(annotations: str, annotator: Optional[str], relabelled: str, on_error: str,
             allow_overlaps: bool, text_field: str):
-    from kmner.labelstudio.policies import ImportPolicy
-
     return ImportPolicy(annotations=annotations, annotator=annotator, relabelled=relabelled,
                         on_error=on_error, allow_overlaps=allow_overlaps, text_field=text_field)
 
 
 def _write_gold(records, summary, output: Path, rejects, policy, command: str,
                 extra: dict) -> None:
-    from kmner.core.jsonl import write_records
-    from kmner.core.runinfo import write_run_info
-
     write_records(output, records)
     if rejects is not None and rejects.path is not None:
         rejects.write()
@@ -164,19 +160,11 @@ _TEXT_FIELD = typer.Option("text", "--text-field", help="Task data field with th
 
 def _rejects(output: Path, rejects: Optional[Path], policy, inputs: list):
     """The reject log (None when no policy rejects), after checking every output."""
-    from kmner.core.jsonl import RejectLog
-
     path = rejects or output.with_name(output.name + ".rejects.jsonl")
     keep = policy.on_error == "reject" or policy.relabelled == "reject"
-    _check_outputs(inputs=inputs, files=[output, output.with_name(f"{output.name}.run.yaml"),
+    check_outputs(inputs=inputs, files=[output, output.with_name(f"{output.name}.run.yaml"),
                                          path if keep else None])
     return RejectLog(path) if keep else None
-
-
-def _check_outputs(**kwargs) -> None:
-    from kmner.core.paths import check_outputs
-
-    check_outputs(**kwargs)
 
 
 @app.command("import")
@@ -197,9 +185,6 @@ def import_cmd(
     text_field: str = _TEXT_FIELD,
 ) -> None:
     """Turn a Label Studio JSON or JSON_MIN export file into gold records."""
-    from kmner.core.records import KBMC_TYPES
-    from kmner.labelstudio.gold import import_export, load_export
-
     policy = _policy(annotations, annotator, relabelled, on_error, allow_overlaps, text_field)
     log = _rejects(output, rejects, policy, [export, silver, types_from])
     silver_records = _load_silver(silver) if silver else None
@@ -235,9 +220,6 @@ def push_cmd(
 
     Creates the project if needed; records whose kmner_id is already there are
     left alone, so pushing twice creates no duplicates."""
-    from kmner.labelstudio.client import connect, push
-    from kmner.labelstudio.config import parse_types
-
     records, scores = _ordered_silver(silver, order, compare)
     conn = connect(url, api_key)
     summary = push(records, conn, project, types=parse_types(types), scores=scores,
@@ -263,12 +245,9 @@ def pull_cmd(
                                                help="Also keep the raw JSON export here."),
 ) -> None:
     """Pull a project's annotations as gold records (one export request)."""
-    from kmner.labelstudio.client import connect, pull
-    from kmner.labelstudio.gold import import_export
-
     policy = _policy(annotations, annotator, relabelled, on_error, allow_overlaps, text_field)
     log = _rejects(output, rejects, policy, [silver])
-    _check_outputs(inputs=[silver], files=[output, save_export])
+    check_outputs(inputs=[silver], files=[output, save_export])
     silver_records = _load_silver(silver) if silver else None
     conn = connect(url, api_key)
     result = pull(conn, project, save_export=save_export)
@@ -293,12 +272,7 @@ def diff_cmd(
 
     Per type: kept, type changed, boundary changed, deleted, added; the silver
     precision and recall with bootstrap CIs; the most-corrected dictionary terms."""
-    from kmner.core.jsonl import write_json
-    from kmner.labelstudio.diff import diff_records, format_report
-
-    from kmner.core.errors import InputError
-
-    _check_outputs(inputs=[silver, gold], files=[output])
+    check_outputs(inputs=[silver, gold], files=[output])
     gold_records = _load_silver(gold)
     if not gold_records:
         raise InputError("gold file has no records, so there is nothing to compare; give "

@@ -17,12 +17,13 @@ from typing import Any, Iterator, Sequence
 from urllib.parse import urlparse
 
 from kmner.core.errors import InputError
+from kmner.core.jsonl import atomic_write
 from kmner.core.records import KBMC_TYPES, Record
 from kmner.labelstudio.config import label_config, labels_in_config, span_control
 from kmner.labelstudio.errors import (AuthenticationFailed, LabelStudioError, ProjectNotFound,
                                       ServerUnavailable)
-from kmner.labelstudio.gold import parse_export
-from kmner.labelstudio.tasks import (DEFAULT_MODEL_VERSION, check_exportable, nfc_record,
+from kmner.data.gold import parse_export
+from kmner.data.ls_tasks import (DEFAULT_MODEL_VERSION, check_exportable, nfc_record,
                                      records_to_tasks)
 
 DEFAULT_BATCH_SIZE = 1000
@@ -262,8 +263,6 @@ def pull(conn: Connection, project: str, *, save_export: str | Path | None = Non
         users = {u.id: u.email for u in conn.client.users.list() if u.email}
     raw = download_export(conn, proj.id, "JSON")
     if save_export is not None:
-        from kmner.core.jsonl import atomic_write
-
         with atomic_write(save_export, "wb") as fh:
             fh.write(raw)
     tasks = parse_export(raw, source=f"{conn.url} project {proj.id} export")

@@ -7,16 +7,15 @@ prediction refers to, so both live in this module.
 from __future__ import annotations
 
 import csv
-import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Iterable, Sequence
 from xml.sax.saxutils import quoteattr
 
 from kmner.core.errors import InputError
+from kmner.core.jsonl import read_records
+from kmner.data.ls_tasks import FROM_NAME, TO_NAME
 
-FROM_NAME = "label"
-TO_NAME = "text"
 
 # Distinct, readable on white; KBMC types get fixed colours so screenshots agree.
 _FIXED_COLOURS = {"Disease": "#e6194b", "Body": "#3cb44b", "Treatment": "#4363d8",
@@ -101,7 +100,6 @@ def types_from_file(path: str | Path) -> list[str]:
         return labels_in_config(p.read_text(encoding="utf-8"))
     if suffix in {".tsv", ".csv"}:
         return _types_from_table(p, "\t" if suffix == ".tsv" else ",")
-    from kmner.core.jsonl import read_records
 
     return _ordered_unique(e.type for r in read_records(p) for e in r.entities)
 
@@ -130,8 +128,3 @@ def parse_types(spec: str | None) -> list[str] | None:
     if not types:
         raise InputError(f"--types {spec!r} names no type")
     return types
-
-
-def meta_as_text(meta: object) -> str:
-    """Record meta as the one-line string tasks carry in ``data.kmner_meta``."""
-    return json.dumps(meta, ensure_ascii=False, sort_keys=True) if meta else ""

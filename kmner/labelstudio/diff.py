@@ -15,7 +15,10 @@ from typing import Any, Iterable
 
 from kmner.core.errors import InputError
 from kmner.core.records import Entity, Record
-from kmner.labelstudio.tasks import nfc_record
+from kmner.evaluation.bootstrap import ci_label
+from kmner.evaluation.tables import text_table
+from kmner.evaluation.uncertainty import Resampling, score_with_ci
+from kmner.data.ls_tasks import nfc_record
 
 CATEGORIES = ("kept", "type_changed", "boundary_changed", "deleted", "added")
 
@@ -110,10 +113,7 @@ def compare_record(silver: Record, gold: Record) -> list[tuple[str, Entity | Non
 
 
 def diff_records(silver: Iterable[Record], gold: Iterable[Record], *, n_resamples: int = 1000,
-                 seed: int = 0) -> DiffReport:
-    from kmner.evaluation.bootstrap import bootstrap_ci
-    from kmner.evaluation.scoring import score_records
-
+                 seed: int = 0, confidence: float = 0.95) -> DiffReport:
     gold = [nfc_record(g) for g in gold]
     silver_by_id: dict[Any, Record] = {}
     for s in silver:
@@ -144,37 +144,33 @@ def diff_records(silver: Iterable[Record], gold: Iterable[Record], *, n_resample
                 if category != "kept":
                     tc.corrected[category] += 1
 
-    scores = score_records(gold, paired)
-
-    def ci(metric: str, type_: str | None = None) -> dict[str, Any]:
-        return bootstrap_ci(scores.per_sentence, metric=metric, type_=type_,
-                            n_resamples=n_resamples, seed=seed).to_dict()
-
+    pr = ("precision", "recall")
+    scored = score_with_ci(gold, paired, Resampling(n_resamples, seed, confidence),
+                           metrics=pr, type_metrics=pr)
     per_type_scores = {}
-    for t in sorted(scores.per_type):
-        per_type_scores[t] = {"precision": ci("precision", t), "recall": ci("recall", t),
-                              **{k: v for k, v in scores.per_type[t].to_dict().items()
-                                 if k in ("tp", "fp", "fn")}}
+    for t, ivs in scored.per_type.items():
+        counts = scored.scores.per_type[t]
+        per_type_scores[t] = {**{m: iv.to_dict() for m, iv in ivs.items()},
+                              "tp": counts.tp, "fp": counts.fp, "fn": counts.fn}
     ranked = sorted((t for t in terms.values() if t.n_corrected),
                     key=lambda t: (-t.n_corrected, -t.n_corrected / t.seen, t.term, t.type))
     return DiffReport(per_type, type_changes, ranked, len(gold),
-                      len(silver_by_id) - len(gold), ci("precision"), ci("recall"), per_type_scores)
+                      len(silver_by_id) - len(gold), scored.micro["precision"].to_dict(),
+                      scored.micro["recall"].to_dict(), per_type_scores)
 
 
 def format_report(report: DiffReport, top: int = 10) -> str:
     """A plain-text summary for the terminal."""
     lines = [f"compared {report.compared} record(s); {report.silver_only} silver record(s) "
              "have no gold (not reviewed or excluded)"]
-    header = f"{'type':<14}" + "".join(f"{c:>18}" for c in CATEGORIES)
-    lines.append(header)
-    for t, counts in sorted(report.per_type.items()):
-        lines.append(f"{t:<14}" + "".join(f"{counts[c]:>18}" for c in CATEGORIES))
     totals = report.totals
-    lines.append(f"{'all':<14}" + "".join(f"{totals[c]:>18}" for c in CATEGORIES))
+    rows = [[t, *(counts[c] for c in CATEGORIES)] for t, counts in sorted(report.per_type.items())]
+    rows.append(["all", *(totals[c] for c in CATEGORIES)])
+    lines.append(text_table(["type", *CATEGORIES], rows))
     p, r = report.precision, report.recall
     lines.append(f"silver precision {p['value']:.3f} [{p['low']:.3f}, {p['high']:.3f}]  "
                  f"recall {r['value']:.3f} [{r['low']:.3f}, {r['high']:.3f}]  "
-                 f"({int(p['confidence'] * 100)}% bootstrap CI over sentences)")
+                 f"({ci_label(p['confidence'])}, sentence bootstrap)")
     for (a, b), n in sorted(report.type_changes.items()):
         lines.append(f"type change {a} -> {b}: {n}")
     if report.terms:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping, Sequence
 
 from kmner.core.records import Entity, Record
-from kmner.labelstudio.tasks import entity_score
+from kmner.data.ls_tasks import entity_score
 
 
 def candidate_types(ent: Entity) -> int:

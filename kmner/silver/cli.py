@@ -8,6 +8,17 @@ from typing import List, Optional
 
 import typer
 
+from kmner.core import engines
+from kmner.core.jsonl import write_json
+from kmner.core.labelmap import LabelMap
+from kmner.core.runinfo import write_run_info
+from kmner.gazetteer.compiled import CompiledGazetteer, build_gazetteer
+from kmner.gazetteer.config import load_config_or_table
+from kmner.gazetteer.default import default_gazetteer_path
+from kmner.silver.evaluate import evaluate_silver, format_eval
+from kmner.silver.pipeline import SilverConfig, run_info_path, run_silver
+from kmner.silver.stats import silver_stats
+
 app = typer.Typer(help="Make and check silver data.", no_args_is_help=True)
 
 
@@ -18,8 +29,10 @@ def register(root: typer.Typer) -> None:
 @app.command("run")
 def run_cmd(
     inputs: List[Path] = typer.Argument(..., help=".txt (a document per line) or .jsonl "
-                                                  "(records with text), optionally .gz"),
-    output: Path = typer.Option(..., "-o", "--output", help="Silver JSONL output."),
+                                                  "(records with text), optionally .gz; "
+                                                  "with --engine spark also .parquet"),
+    output: Path = typer.Option(..., "-o", "--output",
+                                help="Silver JSONL output (a folder with --engine spark)."),
     gazetteer: Optional[Path] = typer.Option(None, "--gazetteer", "-g",
                                              help="Compiled gazetteer (default: bundled)."),
     rejects: Optional[Path] = typer.Option(None, "--rejects",
@@ -31,16 +44,33 @@ def run_cmd(
     resume: bool = typer.Option(False, "--resume",
                                 help="Continue an interrupted run from its checkpoint."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
+    engine: str = typer.Option("local", "--engine",
+                               help="local (one process) or spark (OUT is a folder of "
+                                    "part files; inputs may also be Parquet)."),
+    workers: Optional[int] = typer.Option(None, "--workers",
+                                          help="Spark: local[N] cores (default: all)."),
+    master: Optional[str] = typer.Option(None, "--master", help="Spark master URL."),
+    out_format: str = typer.Option("jsonl", "--format", help="Spark: jsonl or parquet."),
+    task_cpus: Optional[int] = typer.Option(None, "--task-cpus",
+                                            help="Spark: CPU slots (Kiwi threads) per task "
+                                                 "(default 2 in local mode)."),
 ) -> None:
     """Label raw text with the gazetteer, checked against Kiwi's morphemes."""
-    from kmner.core.runinfo import write_run_info
-    from kmner.silver.pipeline import SilverConfig, run_info_path, run_silver
-
     cfg = SilverConfig(inputs=[str(p) for p in inputs], output=str(output),
                        rejects=str(rejects) if rejects else None,
                        gazetteer=str(gazetteer) if gazetteer else None, threads=threads,
                        kiwi_user_dict=str(kiwi_dict) if kiwi_dict else None)
-    summary = run_silver(cfg, resume=resume, progress=progress)
+    if engine not in engines.ENGINES:
+        raise typer.BadParameter(f"must be one of {', '.join(engines.ENGINES)}, got {engine!r}",
+                                 param_hint="--engine")
+    if engine == "local":
+        summary = run_silver(cfg, resume=resume, progress=progress)
+    elif resume:
+        raise typer.BadParameter("--resume is for the local engine; a Spark run "
+                                 "commits whole or not at all: run it again")
+    else:
+        summary = engines.runner("silver run", engine)(
+            cfg, master=master, workers=workers, file_format=out_format, task_cpus=task_cpus)
     for line in summary.lines():
         typer.echo(line)
     info = write_run_info(output.parent, command="silver run", config=cfg,
@@ -56,8 +86,6 @@ def stats_cmd(silver: Path = typer.Argument(..., help="Silver JSONL."),
               top: int = typer.Option(10, min=0, help="Top terms per type."),
               as_json: bool = typer.Option(False, "--json")) -> None:
     """Entities per type, top terms, and the share of records with entities."""
-    from kmner.silver.stats import silver_stats
-
     st = silver_stats(silver)
     d = st.to_dict(top)
     if as_json:
@@ -86,10 +114,6 @@ def eval_cmd(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write JSON here."),
 ) -> None:
     """Score the matcher on gold texts, beside plain Aho-Corasick, with coverage."""
-    from kmner.core.jsonl import write_json
-    from kmner.core.labelmap import LabelMap
-    from kmner.silver.evaluate import evaluate_silver, format_eval
-
     gaz = load_gazetteer_arg(gazetteer)
     ev = evaluate_silver(gold, gaz, label_map=LabelMap.parse(label_map), threads=threads,
                          user_dict=str(kiwi_dict) if kiwi_dict else None)
@@ -101,13 +125,8 @@ def eval_cmd(
 
 def load_gazetteer_arg(path: Optional[Path]):
     """A compiled gazetteer file, a term table to compile in memory, or the default."""
-    from kmner.gazetteer.compiled import CompiledGazetteer, build_gazetteer
-    from kmner.gazetteer.default import default_gazetteer_path
-
     if path is None:
         return CompiledGazetteer.load(default_gazetteer_path())
     if path.suffix.lower() in {".tsv", ".csv", ".yaml", ".yml", ".toml", ".txt"}:
-        from kmner.gazetteer.config import load_config_or_table
-
         return build_gazetteer(load_config_or_table(path))
     return CompiledGazetteer.load(path)

@@ -1,6 +1,7 @@
 """`kmner silver eval`: how good is silver data? Run the matcher over gold texts
 and score it against the gold spans, beside plain Aho-Corasick on the same data,
-plus how many gold surfaces the dictionary contains at all (coverage)."""
+plus how many gold surfaces the dictionary contains at all (coverage) and where
+precision and recall go (breakdown.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from kmner.core.errors import InputError
 from kmner.core.jsonl import load_records
 from kmner.core.labelmap import LabelMap
 from kmner.core.records import Record
-from kmner.evaluation.bootstrap import bootstrap_ci
-from kmner.evaluation.scoring import Scores, score_records
+from kmner.evaluation.scoring import Scores
+from kmner.evaluation.tables import interval_line, scores_table
+from kmner.evaluation.uncertainty import Resampling, ScoredWithCI, score_with_ci
 from kmner.gazetteer.compiled import CompiledGazetteer
 from kmner.gazetteer.matcher import Matcher
 from kmner.gazetteer.plain import PlainMatcher
+from kmner.silver.breakdown import Breakdown, breakdown, format_breakdown
 
 
 @dataclass
@@ -63,31 +66,50 @@ def coverage(gold: list[Record], gaz: CompiledGazetteer) -> Coverage:
     return cov
 
 
+KIWI, PLAIN = "kiwi matcher", "plain Aho-Corasick"
+JSON_KEYS = {KIWI: "kiwi_matcher", PLAIN: "plain_aho_corasick"}
+
+
 @dataclass
 class SilverEval:
-    matcher: Scores
-    baseline: Scores
+    """The matcher and the plain Aho-Corasick baseline scored on gold, with
+    intervals (one resampling for both), and the dictionary's coverage of gold."""
+
+    systems: dict[str, ScoredWithCI]
     coverage: Coverage
-    intervals: dict[str, Any]
     n_records: int
     gazetteer: dict[str, Any]
     label_map: str
+    breakdown: Breakdown = field(default_factory=Breakdown)
     # the gold records and the matcher's predictions on them, so callers can write
     # or report them without running the matcher a second time
     gold: list[Record] = field(default_factory=list, repr=False)
     predictions: list[Record] = field(default_factory=list, repr=False)
 
+    @property
+    def matcher(self) -> Scores:
+        return self.systems[KIWI].scores
+
+    @property
+    def baseline(self) -> Scores:
+        return self.systems[PLAIN].scores
+
+    @property
+    def intervals(self) -> dict[str, Any]:
+        """Micro P/R/F1 intervals of each system, keyed as in the JSON."""
+        return {JSON_KEYS[name]: sc.micro_dicts() for name, sc in self.systems.items()}
+
     def to_dict(self) -> dict[str, Any]:
         return {"n_records": self.n_records, "gazetteer": self.gazetteer,
                 "label_map": self.label_map, "kiwi_matcher": self.matcher.to_dict(),
                 "plain_aho_corasick": self.baseline.to_dict(), "intervals": self.intervals,
-                "coverage": self.coverage.to_dict()}
+                "coverage": self.coverage.to_dict(), "breakdown": self.breakdown.to_dict()}
 
 
 def evaluate_silver(gold_path: str | Path, gaz: CompiledGazetteer, *,
                     label_map: LabelMap | None = None, threads: int = 2,
-                    user_dict: str | None = None, n_resamples: int = 1000, seed: int = 0
-                    ) -> SilverEval:
+                    user_dict: str | None = None, n_resamples: int = 1000, seed: int = 0,
+                    confidence: float = 0.95) -> SilverEval:
     gold = load_records(gold_path, allow_overlaps=True)
     if not gold:
         raise InputError("gold file has no records, so there is nothing to score; give a "
@@ -97,33 +119,23 @@ def evaluate_silver(gold_path: str | Path, gaz: CompiledGazetteer, *,
     pred = [r.copy_with(ents) for r, ents in zip(gold, matcher.match_many(r.text for r in gold))]
     plain = PlainMatcher(gaz)
     base = [r.copy_with(plain.match(r.text)) for r in gold]
-    scores = score_records(gold, pred, label_map=label_map)
-    base_scores = score_records(gold, base, label_map=label_map)
-    intervals = {}
-    for name, sc in (("kiwi_matcher", scores), ("plain_aho_corasick", base_scores)):
-        intervals[name] = {m: bootstrap_ci(sc.per_sentence, metric=m, n_resamples=n_resamples,
-                                           seed=seed).to_dict()
-                           for m in ("precision", "recall", "f1")}
+    rs = Resampling(n_resamples, seed, confidence)
+    systems = {name: score_with_ci(gold, p, rs, label_map=label_map)
+               for name, p in ((KIWI, pred), (PLAIN, base))}
     mapped_gold = label_map.apply(gold) if label_map else gold
-    return SilverEval(scores, base_scores, coverage(mapped_gold, gaz), intervals, len(gold),
+    mapped_pred = label_map.apply(pred) if label_map else pred
+    return SilverEval(systems, coverage(mapped_gold, gaz), len(gold),
                       {"name": gaz.info.get("name"), "hash": gaz.content_hash,
-                       "terms": len(gaz)}, label_map.describe(), gold=gold, predictions=pred)
+                       "terms": len(gaz)}, label_map.describe(),
+                      breakdown(mapped_gold, mapped_pred, gaz), gold=gold, predictions=pred)
 
 
 def format_eval(ev: SilverEval) -> list[str]:
     lines = [f"{ev.n_records} gold records; gazetteer {ev.gazetteer['name']} "
              f"({ev.gazetteer['terms']} terms, {ev.gazetteer['hash'][:12]}); label map: "
-             f"{ev.label_map}",
-             f"{'':22s}{'P':>7s}{'R':>7s}{'F1':>7s}{'tp':>6s}{'fp':>6s}{'fn':>6s}"]
-    for name, sc in (("kiwi matcher", ev.matcher), ("plain Aho-Corasick", ev.baseline)):
-        rows = [("micro", sc.micro)] + sorted(sc.per_type.items())
-        for label, prf in rows:
-            lines.append(f"{name if label == 'micro' else '':14s}{label:>8s}"
-                         f"{prf.precision:7.3f}{prf.recall:7.3f}{prf.f1:7.3f}"
-                         f"{prf.tp:6d}{prf.fp:6d}{prf.fn:6d}")
-    for name, iv in ev.intervals.items():
-        lines.append(f"95% CI {name}: " + ", ".join(
-            f"{m} {v['value']:.3f} [{v['low']:.3f}, {v['high']:.3f}]" for m, v in iv.items()))
+             f"{ev.label_map}"]
+    lines += scores_table(ev.systems).splitlines()
+    lines += [interval_line(name, sc) for name, sc in ev.systems.items()]
     cov = ev.coverage.to_dict()
     lines.append(f"dictionary coverage of gold entities: {cov['in_dictionary']}/"
                  f"{cov['occurrences']} occurrences ({cov['share']:.1%}), with the gold type "
@@ -132,4 +144,4 @@ def format_eval(ev: SilverEval) -> list[str]:
     if cov["top_missing"]:
         lines.append("most frequent gold surfaces not in the dictionary: " + ", ".join(
             f"{s} x{n}" for s, n in cov["top_missing"][:10]))
-    return lines
+    return lines + format_breakdown(ev.breakdown)

@@ -17,11 +17,12 @@ from typing import Iterator
 
 from kmner.core.errors import InputError
 from kmner.core.jsonl import dumps
-from kmner.core.morph import by_sentence
+from kmner.core.morph import by_sentence, get_kiwi
 from kmner.core.paths import check_outputs
 from kmner.core.records import Record
 from kmner.gazetteer.boundaries import MorphIndex
 from kmner.gazetteer.compiled import CompiledGazetteer
+from kmner.gazetteer.default import default_gazetteer_path
 from kmner.gazetteer.matcher import Matcher
 from kmner.silver.checkpoint import ResumableOutput
 from kmner.silver.inputs import DocUnit, RecordUnit, Rejected, Unit, input_kind, iter_units
@@ -213,9 +214,6 @@ class SilverProcessor:
 def run_silver(cfg: SilverConfig, *, resume: bool = False, progress: bool = True,
                gazetteer: CompiledGazetteer | None = None) -> SilverSummary:
     """Run the silver pipeline; every input unit ends up written or rejected."""
-    from kmner.core.morph import get_kiwi
-    from kmner.gazetteer.default import default_gazetteer_path
-
     paths = [Path(p) for p in cfg.inputs]
     if not paths:
         raise InputError("no input files given")

@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 
+from kmner.core import engines
 from kmner.core.errors import finite
 from kmner.core.paths import check_outputs
 from kmner.training.encoder.cli import register_model_commands
@@ -74,17 +75,28 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
                 splitter: Optional[str] = typer.Option(
                     None, help="Override the word splitter (default: the model's own)."),
                 no_kiwi: bool = typer.Option(False, "--no-kiwi",
-                                             help="Use only token offsets stored in the input.")) -> None:
+                                             help="Use only token offsets stored in the input."),
+                engine: str = typer.Option("local", help="local, or spark (OUT is a folder of "
+                                                         "part files)."),
+                workers: Optional[int] = typer.Option(None, help="Spark: local[N] cores."),
+                master: Optional[str] = typer.Option(None, help="Spark master URL.")) -> None:
     """Predict entities with exact character offsets."""
+    if engine not in engines.ENGINES:
+        raise typer.BadParameter(f"must be one of {', '.join(engines.ENGINES)}, got {engine!r}",
+                                 param_hint="--engine")
+    local = engine == "local"  # else OUT is a folder of part files
+    check_outputs(inputs=[input, model], files=[output] if local else [],
+                  dirs=[] if local else [output])
+    check_model_ref("model", model)
+    if base:
+        check_model_ref("--base", base)
+    if not local:
+        return engines.runner("predict", engine)(locals(), _parse_thresholds(thresholds))
     from kmner.core.jsonl import load_records, write_records
     from kmner.training.model import load_model
     from kmner.training.predict import PredictStats, predict_records
     from kmner.training.splitter import load_pretokenized
 
-    check_outputs(inputs=[input, model], files=[output])
-    check_model_ref("model", model)
-    if base:
-        check_model_ref("--base", base)
     thr = _parse_thresholds(thresholds)
     loaded = load_model(model, base=base, device=device, splitter=splitter,
                         allow_kiwi=False if no_kiwi else None)

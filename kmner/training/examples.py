@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from kmner.core.errors import InputError
+from kmner.core.kiwi_tokens import cut_tokens
 from kmner.core.records import Record
 from kmner.training.splitter import KoreanWordSplitter, span_tokens
 
@@ -76,18 +77,6 @@ def check_types(records: Sequence[Record], descriptions: dict[str, str], *, sour
             f"data.label_map", path=source)
 
 
-def refine_offsets(offsets: list[tuple[int, int]], cuts: set[int]) -> list[tuple[int, int]]:
-    """Split tokens at the given character positions."""
-    out = []
-    for s, e in offsets:
-        inner = sorted(c for c in cuts if s < c < e)
-        for c in inner:
-            out.append((s, c))
-            s = c
-        out.append((s, e))
-    return out
-
-
 def max_width_from_data(records: Sequence[Record], splitter: KoreanWordSplitter, cap: int) -> int:
     """The widest gold span in tokens (at least 1, at most ``cap``)."""
     widest = 1
@@ -138,7 +127,7 @@ def build_examples(records: Sequence[Record], *, descriptions: dict[str, str],
                 report.plain_splitter_aligned += 1
         if refine_at_gold and rec.entities:
             cuts = {p for e in rec.entities for p in (e.start, e.end)}
-            refined = refine_offsets(offs, cuts)
+            refined = cut_tokens(offs, cuts)
             if refined != offs:
                 report.refined_records += 1
                 splitter.add_pretokenized(rec.text, refined, where=f"record {rec.id}")

@@ -28,31 +28,16 @@ The splitter is not saved in GLiNER2 checkpoints; :func:`splitter_spec` and
 from __future__ import annotations
 
 import os
-import re
 from typing import Iterable, Iterator, Sequence
 
 from kmner.core.errors import ConfigError, InputError
+from kmner.core.kiwi_tokens import Unit, morph_class, whitespace_spans
 from kmner.core.records import Record
 
 SPLITTER_NAMES = ("kiwi-terms", "kiwi-morphs", "kiwi-parts", "whitespace")
 DEFAULT_SPLITTER = "kiwi-terms"
 
-# Kiwi tags that carry grammar rather than content: particles (J*), endings (E*),
-# the copula (VCP/VCN) and suffixes that turn a noun into a verb or adjective.
-_FUNCTION_TAG = re.compile(r"^(J|E|VCP|VCN|XSV|XSA)")
-_SYMBOL_TAG = re.compile(r"^S[FPSEOW]")
-_NON_SPACE_RUN = re.compile(r"\S+")
-_SPACE = re.compile(r"\s")
-
 Offsets = list[tuple[int, int]]
-
-
-def _morph_class(tag: str) -> str:
-    if _SYMBOL_TAG.match(tag):
-        return "symbol"
-    if _FUNCTION_TAG.match(tag):
-        return "function"
-    return "content"
 
 
 class KoreanWordSplitter:
@@ -123,22 +108,21 @@ class KoreanWordSplitter:
 
     def _compute(self, texts: list[str]) -> list[Offsets]:
         if self.name == "whitespace":
-            return [[m.span() for m in _NON_SPACE_RUN.finditer(t)] for t in texts]
+            return [whitespace_spans(t) for t in texts]
         if not self.allow_kiwi:
             raise InputError(
                 f"text not pre-tokenised and Kiwi is disabled for this splitter: {texts[0][:60]!r}; "
                 "run `kmner tokenize` on the data first")
         try:
-            from kmner.core.morph import analyze_many
+            from kmner.core.kiwi_tokens import kiwi_units_many
         except ImportError as exc:  # pragma: no cover - kiwipiepy is a core dependency
             raise InputError("kiwipiepy is not installed; pre-tokenise the data with "
                              "`kmner tokenize` on a machine that has it") from exc
         out = []
-        for text, morphs in zip(texts, analyze_many(texts, user_dict=self.user_dict, num_workers=1)):
-            units = _merge_contractions([(m.start, m.end, m.tag) for m in morphs if m.end > m.start])
-            units = _fill_gaps(text, units)
+        for text, units in zip(texts, kiwi_units_many(texts, user_dict=self.user_dict,
+                                                      num_workers=1)):
             if self.name == "kiwi-parts":
-                units = _group_parts(text, units)
+                units = _group_parts(units)
             elif self.name == "kiwi-terms":
                 units = _cut_at_terms(text, units, self.term_matcher())
             out.append([(s, e) for s, e, _ in units])
@@ -182,66 +166,32 @@ class KoreanWordSplitter:
         return twin
 
 
-def _merge_contractions(units: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    # 했 = 하 + 었 share one character: fuse morphemes that overlap.
-    out: list[tuple[int, int, str]] = []
-    for s, e, tag in sorted(units):
-        if out and s < out[-1][1]:
-            ps, pe, ptag = out[-1]
-            # the fused unit is grammatical if any part is (했 ends in an ending)
-            tag2 = ptag if _morph_class(ptag) != "content" else tag
-            out[-1] = (ps, max(pe, e), tag2)
-        else:
-            out.append((s, e, tag))
-    return out
-
-
-def _fill_gaps(text: str, units: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Kiwi may skip characters; every non-space character must be in a token."""
-    out: list[tuple[int, int, str]] = []
-    pos = 0
-    for s, e, tag in units + [(len(text), len(text), "")]:
-        if s > pos:
-            for m in _NON_SPACE_RUN.finditer(text, pos, s):
-                out.append((m.start(), m.end(), "SW"))
-        if e > s:
-            out.append((s, e, tag))
-        pos = max(pos, e)
-    return out
-
-
-def _cut_at_terms(text: str, units: list[tuple[int, int, str]], matcher
-                  ) -> list[tuple[int, int, str]]:
+def _cut_at_terms(text: str, units: list[Unit], matcher) -> list[Unit]:
     """Cut content units where a dictionary term starts or ends inside them; a
     single-syllable term only cuts after itself and only at the start of a unit
-    (귀지 -> 귀 | 지, but 시간 stays whole). Pieces never hold whitespace (Kiwi
-    sometimes returns multi-word nouns such as 알레르기 비염 as one morpheme)."""
+    (귀지 -> 귀 | 지, but 시간 stays whole). Units hold no whitespace (kiwi_tokens
+    cut it), so neither do the pieces."""
     key_lens = matcher.gaz.key_lens
-    out: list[tuple[int, int, str]] = []
+    out: list[Unit] = []
     for s, e, tag in units:
         cuts: set[int] = set()
-        if e - s >= 2 and _morph_class(tag) == "content":
+        if e - s >= 2 and morph_class(tag) == "content":
             for hs, he, i in matcher.candidates(text[s:e]):
                 if key_lens[i] == 1:
                     if hs == 0:
                         cuts.add(he)
                 else:
                     cuts.update(b for b in (hs, he) if 0 < b < e - s)
-        if not cuts and _SPACE.search(text, s, e) is None:
-            out.append((s, e, tag))
-            continue
         bounds = [s, *sorted(s + c for c in cuts if 0 < c < e - s), e]
-        for a, b in zip(bounds, bounds[1:]):
-            for word in _NON_SPACE_RUN.finditer(text, a, b):
-                out.append((word.start(), word.end(), tag))
+        out.extend((a, b, tag) for a, b in zip(bounds, bounds[1:]))
     return out
 
 
-def _group_parts(text: str, units: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+def _group_parts(units: list[Unit]) -> list[Unit]:
     """Merge adjacent morphemes of one eojeol that are of the same class."""
-    out: list[tuple[int, int, str]] = []
+    out: list[Unit] = []
     for s, e, tag in units:
-        cls = _morph_class(tag)
+        cls = morph_class(tag)
         if out:
             ps, pe, pcls = out[-1]
             same_word = pe == s  # no space between them

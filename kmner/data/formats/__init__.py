@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from kmner.core.errors import KmnerError
+from kmner.core.jsonl import iter_lines
 from kmner.core.records import Record
 from kmner.data.report import Report
 
@@ -73,8 +74,6 @@ def _suffix(path: str | os.PathLike) -> str:
 
 
 def _first_lines(path: Path, n: int = 20) -> list[str]:
-    from kmner.core.jsonl import iter_lines
-
     out = []
     try:
         for _, line in iter_lines(path):
@@ -136,6 +135,8 @@ def guess_format(path: str | os.PathLike, *, for_writing: bool = False) -> str:
     if p.is_dir():
         if (p / "dataset_info.json").exists() or (p / "dataset_dict.json").exists():
             return "hf"
+        if (p / "_kmner_manifest.json").exists():  # part files of an --engine spark run
+            return "jsonl"
         raise KmnerError(f"{p} is a directory but not a saved Hugging Face dataset")
     ext = _suffix(p)
     if ext in (".jsonl", ".jsonl.gz"):

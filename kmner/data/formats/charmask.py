@@ -24,7 +24,8 @@ from kmner.data.report import Report
 from kmner.data.tags import TagError, decode_tags, encode_tags
 from kmner.data.textio import (check_not_empty, default_id, iter_blocks, join_tokens,
                                locate_tokens, write_blocks)
-from kmner.data.tokens import Unaligned, whitespace_token_spans
+from kmner.core.kiwi_tokens import whitespace_spans
+from kmner.data.tokens import Unaligned
 
 _META_RE = re.compile(r"# (id|text) =(?: (.*))?")
 _MASK_RE = re.compile(r"[XO]+")
@@ -157,7 +158,7 @@ def write_charmask(path: str | os.PathLike, records: Iterable[Record], *,
 
 def _record_lines(rec: Record, src: str, report: Report, unaligned: Unaligned
                   ) -> list[str] | None:
-    words = whitespace_token_spans(rec.text)
+    words = whitespace_spans(rec.text)
     masks = [["O"] * (e - s) for s, e in words]
     owner: dict[int, object] = {}
     ranges = []

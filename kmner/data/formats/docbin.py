@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from typing import Iterable, Iterator
 
-from kmner.core.errors import KmnerError
+from kmner.core.errors import InputError, KmnerError
 from kmner.core.jsonl import atomic_write
 from kmner.core.records import Record, make_entity
 from kmner.data.report import Report
@@ -87,7 +87,6 @@ def _span(doc, index, a, b, label):
 
 def read_docbin(path: str | os.PathLike, *, report: Report | None = None) -> Iterator[Record]:
     _, DocBin, Vocab = _spacy()
-    from kmner.core.errors import InputError
 
     try:
         db = DocBin().from_disk(path)

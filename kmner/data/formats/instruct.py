@@ -9,14 +9,14 @@ from typing import Iterable, Iterator, Mapping, Sequence
 from kmner.core.errors import InputError
 from kmner.core.jsonl import write_json_lines
 from kmner.core.records import Record
+from kmner.data.formats.gliner2 import DEFAULT_DESCRIPTIONS
+from kmner.data.instruct import default_types, parse_answer, to_instruct
 from kmner.data.report import Report
 from kmner.data.textio import default_id, iter_json_lines
 
 
 def read_instruct(path: str | os.PathLike, *, report: Report | None = None,
                   encoding: str = "utf-8") -> Iterator[Record]:
-    from kmner.data.instruct import parse_answer
-
     report = report or Report()
     src = str(path)
     for index, lineno, line, obj in iter_json_lines(path, report, encoding):
@@ -61,9 +61,6 @@ def write_instruct(path: str | os.PathLike, records: Iterable[Record], *,
                    descriptions: Mapping[str, str] | None = None,
                    examples: Sequence[Record] = ()) -> int:
     """Export records; types default to those in the data (KBMC types first)."""
-    from kmner.data.formats.gliner2 import DEFAULT_DESCRIPTIONS
-    from kmner.data.instruct import default_types, to_instruct
-
     report = report or Report()
     records = list(records)
     types = list(types) if types else default_types(records)

@@ -21,6 +21,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from kmner.core.errors import InputError, KmnerError
 from kmner.core.jsonl import atomic_write, iter_lines
+from kmner.core.morph import get_kiwi
 from kmner.core.records import Record
 from kmner.data.report import Report
 from kmner.data.tags import Scheme, TagError, decode_tags, encode_tags
@@ -150,8 +151,6 @@ def _row_record(row: dict[str, Any], rec_id: str, src: str, line: int, report: R
 
 def respace_record(rec: Record, src: str | None, line: int | None, report: Report) -> Record:
     """The record with Kiwi's natural spacing between its tokens, spans carried over."""
-    from kmner.core.morph import get_kiwi
-
     tokens = rec.text.split(" ")
     spaced = get_kiwi().space("".join(tokens), reset_whitespace=True)
     glue = _boundary_spaces(tokens, spaced)

@@ -1,6 +1,6 @@
-"""Label Studio tasks, delegated to kmner.labelstudio (which owns the format):
-writing makes one task per record with the spans as a prediction; reading takes a
-Label Studio export and applies that module's gold import policy."""
+"""Label Studio files: writing makes one task per record with the spans as a
+prediction (data/ls_tasks.py); reading takes a Label Studio export and applies
+the gold import policy (data/gold.py). kmner.labelstudio adds the server side."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import os
 from typing import Iterable, Iterator
 
 from kmner.core.records import Record
+from kmner.data.gold import import_export, load_export
+from kmner.data.ls_tasks import records_to_tasks, write_tasks
 from kmner.data.report import Report
 
 
 def read_labelstudio(path: str | os.PathLike, *, report: Report | None = None
                      ) -> Iterator[Record]:
-    from kmner.labelstudio.gold import import_export, load_export
-
     report = report or Report()
     rejects = report.rejects if report.on_error == "reject" else None
     tasks = load_export(path)
@@ -29,6 +29,4 @@ def read_labelstudio(path: str | os.PathLike, *, report: Report | None = None
 
 def write_labelstudio(path: str | os.PathLike, records: Iterable[Record], *,
                       report: Report | None = None) -> int:
-    from kmner.labelstudio.tasks import records_to_tasks, write_tasks
-
     return write_tasks(path, records_to_tasks(records))

@@ -20,9 +20,12 @@ from kmner.core.errors import InputError
 from kmner.core.jsonl import atomic_write
 from kmner.core.offsets import normalize
 from kmner.core.records import Entity, Record
-from kmner.labelstudio.config import FROM_NAME, TO_NAME, meta_as_text
 
 DEFAULT_MODEL_VERSION = "kmner-silver"
+# Names of the labelling interface's <Labels> and <Text> tags that tasks refer to
+# (kmner.labelstudio.config builds the interface with them).
+FROM_NAME = "label"
+TO_NAME = "text"
 
 
 def nfc_record(record: Record) -> Record:
@@ -138,3 +141,7 @@ def write_tasks(path: str | Path, tasks: Iterable[Mapping[str, Any]]) -> int:
         fh.write("\n]\n")
     return n
 
+
+def meta_as_text(meta: object) -> str:
+    """Record meta as the one-line string tasks carry in ``data.kmner_meta``."""
+    return json.dumps(meta, ensure_ascii=False, sort_keys=True) if meta else ""

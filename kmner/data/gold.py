@@ -16,10 +16,10 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from kmner.core.errors import InputError
 from kmner.core.jsonl import RejectLog, loads_strict, read_text
 from kmner.core.records import Entity, Record, entity_problems
-from kmner.labelstudio.policies import (ImportPolicy, annotator_of, by_annotator,
+from kmner.data.gold_policies import (ImportPolicy, annotator_of, by_annotator,
                                         has_majority, latest, majority_keys)
-from kmner.labelstudio.shape import check_task_shape
-from kmner.labelstudio.tasks import nfc_record
+from kmner.data.ls_shape import check_task_shape
+from kmner.data.ls_tasks import nfc_record
 
 # Keys of a JSON_MIN item that describe the annotation, not the task data.
 _MIN_ANNOTATION_KEYS = {"id", "annotator", "annotation_id", "created_at", "updated_at",
