@@ -268,112 +268,117 @@ def _type_side(name: str) -> bool:
     return name.startswith("count_embed.") or ".count_embed." in name
 
 
+class KmnerTrainerMixin:
+    """kmner's overrides of GLiNER2's trainer (see the module docstring); combined
+    with ``ExtractorTrainer`` by :func:`make_trainer_class`."""
+
+    kmner: TrainerOptions = TrainerOptions()
+    last_f1: float | None = None
+    failed_samples: int = 0
+    first_sample_error: str = ""
+
+    def _backward_one(self, batch, step, use_amp, amp_dtype, *, is_last_micro=True):
+        import torch
+
+        if self.kmner.cpu_bf16 and self.device.type == "cpu":
+            use_amp, amp_dtype = True, torch.bfloat16
+        captured = io.StringIO()
+        with contextlib.redirect_stdout(captured):
+            loss = super()._backward_one(batch, step, use_amp, amp_dtype,
+                                         is_last_micro=is_last_micro)
+        self._count_sample_errors(captured.getvalue(), batch)
+        return loss
+
+    def _count_sample_errors(self, printed: str, batch) -> None:
+        errors = _SAMPLE_ERROR.findall(printed)
+        outputs = self._last_train_outputs or {}
+        valid = outputs.get("batch_size", len(batch))
+        failed = max(len(errors), len(batch) - int(valid)) if len(batch) else 0
+        other = "\n".join(line for line in printed.splitlines()
+                          if not _SAMPLE_ERROR.match(line))
+        if other:
+            print(other)
+        if not failed:
+            return
+        self.failed_samples += failed
+        if not self.first_sample_error and errors:
+            self.first_sample_error = errors[0][1]
+        if self.failed_samples > self.kmner.max_failed_samples:
+            raise SampleErrors(
+                f"{self.failed_samples} training samples failed inside GLiNER2's forward "
+                f"pass (it trains on a zero loss for them) by step {self.global_step}; "
+                f"first error: {self.first_sample_error or 'not printed'}; "
+                f"fix the data or raise max_failed_samples "
+                f"({self.kmner.max_failed_samples})")
+
+    def _create_dataloader(self, dataset, batch_size, shuffle=True, is_training=True):
+        from torch.utils.data import DataLoader
+
+        loader = super()._create_dataloader(dataset, batch_size, shuffle, is_training)
+        if not (is_training and shuffle and self.kmner.group_by_length
+                and loader.sampler.__class__.__name__ == "RandomSampler"):
+            return loader
+        batches = LengthBatches(dataset.lengths, loader.batch_size, seed=self.config.seed)
+        return DataLoader(dataset, batch_sampler=batches, num_workers=loader.num_workers,
+                          collate_fn=loader.collate_fn)
+
+    def _create_optimizer(self):
+        from torch.optim import AdamW
+
+        if self.config.use_lora or self.kmner.type_lr is None:
+            return super()._create_optimizer()
+        cfg = self.config
+        groups = {"encoder": [], "task": [], "type": [], "markers": []}
+        for name, p in self.model.named_parameters():
+            if not p.requires_grad:
+                continue
+            if getattr(p, "_kmner_marker_rows_only", False):
+                groups["markers"].append(p)
+            elif _type_side(name):
+                groups["type"].append(p)
+            else:
+                groups["encoder" if "encoder" in name else "task"].append(p)
+        lrs = {"encoder": cfg.encoder_lr, "task": cfg.task_lr, "type": self.kmner.type_lr,
+               "markers": self.kmner.type_lr}
+        # weight decay would shrink the frozen rows of the marker-only matrix
+        return AdamW([{"params": ps, "lr": lrs[g],
+                       "weight_decay": 0.0 if g == "markers" else cfg.weight_decay}
+                      for g, ps in groups.items() if ps],
+                     betas=(cfg.adam_beta1, cfg.adam_beta2), eps=cfg.adam_epsilon,
+                     foreach=True)
+
+    def _log_metrics(self, metrics, prefix=""):
+        super()._log_metrics(metrics, prefix)
+        if isinstance(metrics, dict) and "eval_f1" in metrics:
+            self.last_f1 = metrics["eval_f1"]
+            self.kmner.history.append(
+                {"epoch": self.epoch + 1 + self.kmner.epoch_offset, "step": self.global_step,
+                 **{k: v for k, v in metrics.items()
+                    if isinstance(v, (int, float)) and k not in ("epoch", "step")}})
+        if self.progress_bar is not None and self.last_f1 is not None:
+            base = self.progress_bar.postfix or ""
+            if "dev_f1" not in base:
+                self.progress_bar.set_postfix_str(
+                    (base + ", " if base else "") + f"dev_f1={self.last_f1:.3f}", refresh=False)
+
+    def _save_checkpoint(self, name):
+        m = re.fullmatch(r"checkpoint-epoch-(\d+)", name)
+        if m:
+            name = f"checkpoint-epoch-{int(m.group(1)) + self.kmner.epoch_offset}"
+        super()._save_checkpoint(name)
+        state = {"epoch": self.epoch + 1 + self.kmner.epoch_offset,
+                 "global_step": self.global_step, "best_metric": self.best_metric,
+                 "history": self.kmner.history}
+        write_json(self.output_dir / name / STATE_FILE, state)
+
+
+
 def make_trainer_class():
+    """GLiNER2's ``ExtractorTrainer`` with :class:`KmnerTrainerMixin` (gliner2 is
+    imported here, not at module import)."""
     from gliner2.training.trainer import ExtractorTrainer
 
-    class KmnerTrainer(ExtractorTrainer):
-        """GLiNER2's trainer with kmner's options (see the module docstring)."""
-
-        kmner: TrainerOptions = TrainerOptions()
-        last_f1: float | None = None
-        failed_samples: int = 0
-        first_sample_error: str = ""
-
-        def _backward_one(self, batch, step, use_amp, amp_dtype, *, is_last_micro=True):
-            import torch
-
-            if self.kmner.cpu_bf16 and self.device.type == "cpu":
-                use_amp, amp_dtype = True, torch.bfloat16
-            captured = io.StringIO()
-            with contextlib.redirect_stdout(captured):
-                loss = super()._backward_one(batch, step, use_amp, amp_dtype,
-                                             is_last_micro=is_last_micro)
-            self._count_sample_errors(captured.getvalue(), batch)
-            return loss
-
-        def _count_sample_errors(self, printed: str, batch) -> None:
-            errors = _SAMPLE_ERROR.findall(printed)
-            outputs = self._last_train_outputs or {}
-            valid = outputs.get("batch_size", len(batch))
-            failed = max(len(errors), len(batch) - int(valid)) if len(batch) else 0
-            other = "\n".join(line for line in printed.splitlines()
-                              if not _SAMPLE_ERROR.match(line))
-            if other:
-                print(other)
-            if not failed:
-                return
-            self.failed_samples += failed
-            if not self.first_sample_error and errors:
-                self.first_sample_error = errors[0][1]
-            if self.failed_samples > self.kmner.max_failed_samples:
-                raise SampleErrors(
-                    f"{self.failed_samples} training samples failed inside GLiNER2's forward "
-                    f"pass (it trains on a zero loss for them) by step {self.global_step}; "
-                    f"first error: {self.first_sample_error or 'not printed'}; "
-                    f"fix the data or raise max_failed_samples "
-                    f"({self.kmner.max_failed_samples})")
-
-        def _create_dataloader(self, dataset, batch_size, shuffle=True, is_training=True):
-            from torch.utils.data import DataLoader
-
-            loader = super()._create_dataloader(dataset, batch_size, shuffle, is_training)
-            if not (is_training and shuffle and self.kmner.group_by_length
-                    and loader.sampler.__class__.__name__ == "RandomSampler"):
-                return loader
-            batches = LengthBatches(dataset.lengths, loader.batch_size, seed=self.config.seed)
-            return DataLoader(dataset, batch_sampler=batches, num_workers=loader.num_workers,
-                              collate_fn=loader.collate_fn)
-
-        def _create_optimizer(self):
-            from torch.optim import AdamW
-
-            if self.config.use_lora or self.kmner.type_lr is None:
-                return super()._create_optimizer()
-            cfg = self.config
-            groups = {"encoder": [], "task": [], "type": [], "markers": []}
-            for name, p in self.model.named_parameters():
-                if not p.requires_grad:
-                    continue
-                if getattr(p, "_kmner_marker_rows_only", False):
-                    groups["markers"].append(p)
-                elif _type_side(name):
-                    groups["type"].append(p)
-                else:
-                    groups["encoder" if "encoder" in name else "task"].append(p)
-            lrs = {"encoder": cfg.encoder_lr, "task": cfg.task_lr, "type": self.kmner.type_lr,
-                   "markers": self.kmner.type_lr}
-            # weight decay would shrink the frozen rows of the marker-only matrix
-            return AdamW([{"params": ps, "lr": lrs[g],
-                           "weight_decay": 0.0 if g == "markers" else cfg.weight_decay}
-                          for g, ps in groups.items() if ps],
-                         betas=(cfg.adam_beta1, cfg.adam_beta2), eps=cfg.adam_epsilon,
-                         foreach=True)
-
-        def _log_metrics(self, metrics, prefix=""):
-            super()._log_metrics(metrics, prefix)
-            if isinstance(metrics, dict) and "eval_f1" in metrics:
-                self.last_f1 = metrics["eval_f1"]
-                self.kmner.history.append(
-                    {"epoch": self.epoch + 1 + self.kmner.epoch_offset, "step": self.global_step,
-                     **{k: v for k, v in metrics.items()
-                        if isinstance(v, (int, float)) and k not in ("epoch", "step")}})
-            if self.progress_bar is not None and self.last_f1 is not None:
-                base = self.progress_bar.postfix or ""
-                if "dev_f1" not in base:
-                    self.progress_bar.set_postfix_str(
-                        (base + ", " if base else "") + f"dev_f1={self.last_f1:.3f}", refresh=False)
-
-        def _save_checkpoint(self, name):
-            m = re.fullmatch(r"checkpoint-epoch-(\d+)", name)
-            if m:
-                name = f"checkpoint-epoch-{int(m.group(1)) + self.kmner.epoch_offset}"
-            super()._save_checkpoint(name)
-            state = {"epoch": self.epoch + 1 + self.kmner.epoch_offset,
-                     "global_step": self.global_step, "best_metric": self.best_metric,
-                     "history": self.kmner.history}
-            write_json(self.output_dir / name / STATE_FILE, state)
-
-    return KmnerTrainer
+    return type("KmnerTrainer", (KmnerTrainerMixin, ExtractorTrainer), {})
 
 
 def check_gliner2_version() -> None:

@@ -58,6 +58,32 @@ def _dedupe(spans: list[tuple[int, int, str, float]], flat: bool = True
     return sorted(kept)
 
 
+def _chunk_pieces(records: Sequence[Record], splitter, chunk_words: int, chunk_overlap: int,
+                  chunk_chars: int, stats: PredictStats) -> list[tuple[int, int, str]]:
+    """(record index, character offset, text) of every piece to predict: a whole
+    text, or its word-token windows; windows get their own token offsets."""
+    splitter.prepare(r.text for r in records)
+    pieces: list[tuple[int, int, str]] = []  # (record index, char offset, chunk text)
+    for i, r in enumerate(records):
+        offs = splitter.offsets(r.text)
+        wins = _windows(offs, chunk_words, chunk_overlap, chunk_chars)
+        if len(wins) > 1:
+            stats.chunked_records += 1
+            stats.chunks += len(wins)
+        for a, b in wins:
+            if b <= a:
+                pieces.append((i, 0, r.text))
+                continue
+            cs, ce = (offs[a][0], offs[b - 1][1]) if len(wins) > 1 else (0, len(r.text))
+            chunk = r.text[cs:ce]
+            if len(wins) > 1:
+                splitter.add_pretokenized(chunk, [(s - cs, e - cs) for s, e in offs[a:b]],
+                                          where=f"record {r.id} chunk")
+            pieces.append((i, cs, chunk))
+
+    return pieces
+
+
 def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
                     types: dict[str, str] | Sequence[str] | None = None,
                     threshold: float | None = None, thresholds: dict[str, float] | None = None,
@@ -86,25 +112,8 @@ def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
     schema = {t: ({"description": d} if d else {}) | {"threshold": per_type.get(t, base_thr)}
               for t, d in descriptions.items()}
 
-    splitter = loaded.splitter
-    splitter.prepare(r.text for r in records)
-    pieces: list[tuple[int, int, str]] = []  # (record index, char offset, chunk text)
-    for i, r in enumerate(records):
-        offs = splitter.offsets(r.text)
-        wins = _windows(offs, chunk_words, chunk_overlap, chunk_chars)
-        if len(wins) > 1:
-            stats.chunked_records += 1
-            stats.chunks += len(wins)
-        for a, b in wins:
-            if b <= a:
-                pieces.append((i, 0, r.text))
-                continue
-            cs, ce = (offs[a][0], offs[b - 1][1]) if len(wins) > 1 else (0, len(r.text))
-            chunk = r.text[cs:ce]
-            if len(wins) > 1:
-                splitter.add_pretokenized(chunk, [(s - cs, e - cs) for s, e in offs[a:b]],
-                                          where=f"record {r.id} chunk")
-            pieces.append((i, cs, chunk))
+    pieces = _chunk_pieces(records, loaded.splitter, chunk_words, chunk_overlap, chunk_chars,
+                           stats)
 
     found: list[list[tuple[int, int, str, float]]] = [[] for _ in records]
     model = loaded.model

@@ -35,6 +35,7 @@ from kmner.core.records import Record
 from kmner.core.runinfo import from_mapping, write_run_info
 from kmner.silver.pipeline import SilverConfig, run_silver
 from kmner.training.config import TrainConfig
+from kmner.training.train import run_training
 
 COARSE: dict[str, str] = {
     "Disease": "질병, 진단명, 의학적 상태",
@@ -257,8 +258,6 @@ def pretrain_train_config(cfg: PretrainConfig, data_path: Path, descriptions: di
 def run_pretrain(cfg: PretrainConfig, *, progress: bool = True, log=print):
     """Build the many-type data, then train a full GLiNER2 on it; the base is
     ``OUTPUT_DIR/model``."""
-    from kmner.training.train import run_training
-
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     if cfg.raw:

@@ -21,7 +21,8 @@ from kmner.training.config import TrainConfig
 from kmner.training.examples import (AlignmentReport, build_examples, check_types,
                                      max_width_from_data, split_dev, weighted)
 from kmner.core.runinfo import write_run_info
-from kmner.evaluation.scoring import score_records
+from kmner.training.devscore import (THRESHOLD_GRID, dev_descriptions, score_at_best_threshold,
+                                     score_dev)
 from kmner.training.hooks import (STATE_FILE, TrainerOptions, add_type_contrast,
                                   apply_type_pooling, configure_sampling,
                                   make_trainer_class, train_marker_rows_only)
@@ -106,28 +107,6 @@ def _resume_epoch(path: str) -> int:
     if not Path(path).is_dir():
         raise ConfigError(f"resume_from: {path} does not exist")
     return int(m.group(1))
-
-
-THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))
-
-
-def _score(gold: list[Record], pred: list[Record]) -> dict[str, float]:
-    s = score_records(gold, pred)
-    return {"eval_f1": s.micro.f1, "eval_precision": s.micro.precision,
-            "eval_recall": s.micro.recall}
-
-
-def _score_best_threshold(gold: list[Record], pred: list[Record]) -> dict[str, float]:
-    """Dev scores at the grid threshold with the best F1 (predictions made at the
-    lowest grid value carry their confidence in ``meta.score``)."""
-    best: dict[str, float] | None = None
-    for thr in THRESHOLD_GRID:
-        kept = [r.copy_with([e for e in r.entities if (e.meta or {}).get("score", 1.0) >= thr])
-                for r in pred]
-        m = _score(gold, kept)
-        if best is None or m["eval_f1"] > best["eval_f1"]:
-            best = dict(m, eval_threshold=thr)
-    return best or {}
 
 
 @dataclass
@@ -256,13 +235,6 @@ def read_resume_state(cfg: TrainConfig, model) -> ResumeState:
     return ResumeState(offset, state)
 
 
-def dev_descriptions(cfg: TrainConfig) -> dict[str, str]:
-    """The types dev is asked about (``dev_types``, else every described type)."""
-    if not cfg.dev_types:
-        return dict(cfg.descriptions)
-    return {t: cfg.descriptions[t] for t in cfg.dev_types}
-
-
 def dev_metrics_fn(cfg: TrainConfig, data: PreparedData, sp: Splitters):
     """Dev F1 for model selection, predicted with the plain splitter exactly as
     at inference time."""
@@ -281,8 +253,8 @@ def dev_metrics_fn(cfg: TrainConfig, data: PreparedData, sp: Splitters):
                 batch_size=cfg.eval_batch_size, precision=precision)
         finally:
             attach_splitter(m, sp.train)
-        return (_score_best_threshold(data.dev, pred) if cfg.tune_threshold
-                else _score(data.dev, pred))
+        return (score_at_best_threshold(data.dev, pred) if cfg.tune_threshold
+                else score_dev(data.dev, pred))
 
     return compute_metrics
 
