@@ -86,7 +86,9 @@ class TrainConfig:
         start from one shared vector.
     type_lr: learning rate of the type side (marker rows and ``count_embed``,
         which turns marker outputs into type queries) in full fine-tuning;
-        None = GLiNER2's two groups (encoder_lr, task_lr) only.
+        None = ``count_embed`` at ``task_lr`` and marker rows at ``encoder_lr``
+        (GLiNER2's own two groups); marker rows never get weight decay, so the
+        frozen rows stay exactly as they were.
     negative_types: None = every described type is declared in every training
         prompt (absent ones train as negatives); N = the record's own types plus
         N others, drawn per record from ``meta.declare`` or all described types

@@ -158,7 +158,9 @@ def _predict(loaded, recs: list[Record], types: Sequence[str], descriptions: dic
 def _compare(gold, preds: dict[str, list[Record]], out: Path, seed: int, title: str) -> None:
     from kmner.evaluation.compare import compare_to_dir
 
-    compare_to_dir(gold, preds, out, seed=seed, title=title)
+    # a model asked for a type the test set lacks (Treatment on a 10-sentence split)
+    # is scored: its spans count as false positives
+    compare_to_dir(gold, preds, out, seed=seed, title=title, allow_new_types=True)
 
 
 def _table(rows: list[tuple[str, str, dict]]) -> str:

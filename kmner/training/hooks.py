@@ -42,6 +42,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import math
 import re
 from dataclasses import dataclass, field, replace
 
@@ -325,11 +326,13 @@ class KmnerTrainerMixin:
     def _create_optimizer(self):
         from torch.optim import AdamW
 
-        if self.config.use_lora or self.kmner.type_lr is None:
+        params = list(self.model.named_parameters())
+        markers = any(getattr(p, "_kmner_marker_rows_only", False) for _, p in params)
+        if self.config.use_lora or (self.kmner.type_lr is None and not markers):
             return super()._create_optimizer()
         cfg = self.config
-        groups = {"encoder": [], "task": [], "type": [], "markers": []}
-        for name, p in self.model.named_parameters():
+        groups: dict[str, list] = {"encoder": [], "task": [], "type": [], "markers": []}
+        for name, p in params:
             if not p.requires_grad:
                 continue
             if getattr(p, "_kmner_marker_rows_only", False):
@@ -338,8 +341,10 @@ class KmnerTrainerMixin:
                 groups["type"].append(p)
             else:
                 groups["encoder" if "encoder" in name else "task"].append(p)
-        lrs = {"encoder": cfg.encoder_lr, "task": cfg.task_lr, "type": self.kmner.type_lr,
-               "markers": self.kmner.type_lr}
+        type_lr = self.kmner.type_lr
+        lrs = {"encoder": cfg.encoder_lr, "task": cfg.task_lr,
+               "type": cfg.task_lr if type_lr is None else type_lr,
+               "markers": cfg.encoder_lr if type_lr is None else type_lr}
         # weight decay would shrink the frozen rows of the marker-only matrix
         return AdamW([{"params": ps, "lr": lrs[g],
                        "weight_decay": 0.0 if g == "markers" else cfg.weight_decay}
@@ -366,8 +371,11 @@ class KmnerTrainerMixin:
         if m:
             name = f"checkpoint-epoch-{int(m.group(1)) + self.kmner.epoch_offset}"
         super()._save_checkpoint(name)
+        best = self.best_metric
         state = {"epoch": self.epoch + 1 + self.kmner.epoch_offset,
-                 "global_step": self.global_step, "best_metric": self.best_metric,
+                 "global_step": self.global_step,
+                 # GLiNER2 starts from -inf before the first evaluation; JSON has no inf
+                 "best_metric": best if best is not None and math.isfinite(best) else None,
                  "history": self.kmner.history}
         write_json(self.output_dir / name / STATE_FILE, state)
 
