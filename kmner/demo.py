@@ -141,6 +141,7 @@ def run_demo(cfg: DemoConfig, *, log: Callable[[str], None] = print) -> dict:
         with library_logs(cfg.verbose):
             figures["phase1"] = run_demo_training(out / "phase1", encoder=str(encoder),
                                                   gold=cfg.gold, num_epochs=cfg.num_epochs,
+                                                  seed=cfg.seed,
                                                   log=lambda m: log("      " + str(m)),
                                                   progress=cfg.verbose)
     figures["seconds"] = round(time.perf_counter() - started, 1)

@@ -69,3 +69,65 @@ def test_phase2_silver_gold_and_gazetteer(tmp_path):
     assert gaz["f1"] > 0  # the bundled gazetteer knows 당뇨병, 고혈압, 간 ...
     assert gaz["recall_outside_gazetteer"]["found"] == 0
     assert list((tmp_path / "p2" / "compare").glob("*.html"))
+
+
+# -- configs without sentinel values ------------------------------------------
+
+def test_yaml_configs_load_and_validate_nested_train_settings():
+    from kmner.core.runinfo import load_config
+    from kmner.training.experiment import (Phase1Config, Phase2Config, demo_phase1_config,
+                                           train_config)
+
+    p1 = load_config(Phase1Config, "configs/phase1.yaml")
+    t1 = train_config(p1.train, "train", seed=p1.seed)
+    assert (t1.base, t1.encoder, t1.lora_r, t1.data.dev_fraction) == ("runs/pretrain/model", "", 16, 0.2)
+    p2 = load_config(Phase2Config, "configs/phase2.yaml")
+    silver = train_config(p2.silver_train, "silver_train")
+    assert silver.encoder == "models/e5-small-ko-en" and not silver.base
+    # the gold runs start from a filled-in base: the encoder is dropped, data merged
+    gold = train_config(p2.gold_train_settings, "gold_train_settings", base="runs/x",
+                        data={"train": "g.jsonl"})
+    assert (gold.base, gold.encoder, gold.num_epochs) == ("runs/x", "", 6)
+    assert (gold.data.train, gold.data.dev_fraction) == ("g.jsonl", 0.1)
+    demo = demo_phase1_config("out", encoder="enc", seed=3)
+    assert demo.seed == 3 and train_config(demo.train, "train").encoder == "enc"
+
+
+def test_missing_base_and_encoder_is_a_config_error_naming_the_key(tmp_path):
+    from kmner.core.errors import ConfigError
+    from kmner.training.experiment import Phase1Config, Phase2Config, run_phase1, run_phase2
+
+    with pytest.raises(ConfigError, match=r"silver_train\.base .* silver_train\.encoder"):
+        run_phase2(Phase2Config(silver="s.jsonl", test={"name": "t", "path": "t.jsonl"},
+                                output_dir=str(tmp_path / "p2")), log=quiet)
+    with pytest.raises(ConfigError, match=r"train\.base .* train\.encoder"):
+        run_phase1(Phase1Config(output_dir=str(tmp_path / "p1")), log=quiet)
+    with pytest.raises(ConfigError, match="unknown key 'num_epoch'"):
+        Phase1Config(train={"encoder": "e", "num_epoch": 2})
+    with pytest.raises(ConfigError, match="exactly one"):
+        from kmner.training.experiment import train_config
+        train_config({"encoder": "e", "base": "b"}, "train")
+
+
+def test_demo_seed_reaches_split_training_and_run_yaml(tmp_path):
+    import yaml
+
+    from kmner.core.jsonl import load_records
+    from kmner.training.experiment import run_demo_training, split_gold
+
+    enc = build_tiny_encoder(tmp_path / "enc")
+    gold = tiny_records(50)
+    write_records(tmp_path / "gold.jsonl", gold)
+    splits = {}
+    for seed in (1, 2):
+        out = tmp_path / f"s{seed}"
+        run_demo_training(out, encoder=enc, gold=tmp_path / "gold.jsonl", num_epochs=1,
+                          seed=seed, log=quiet, progress=False)
+        info = yaml.safe_load((out / "run.yaml").read_text())
+        assert info["seed"] == seed and info["config"]["seed"] == seed
+        ids = [r.id for r in load_records(out / "train.jsonl")]
+        assert ids == [r.id for r in split_gold(gold, 40, 10, seed)[0]]
+        trained = yaml.safe_load((out / "model" / "run.yaml").read_text())
+        assert trained["seed"] == seed and trained["config"]["seed"] == seed
+        splits[seed] = ids
+    assert splits[1] != splits[2]

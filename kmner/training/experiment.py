@@ -9,13 +9,59 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
+from kmner.core.bundled import bundled_path
 from kmner.core.errors import ConfigError, InputError
 from kmner.core.jsonl import atomic_write, load_records, write_json, write_records
 from kmner.core.labelmap import LabelMap
 from kmner.core.records import Record
-from kmner.training.config import DataConfig, TrainConfig
+from kmner.core.runinfo import from_mapping, to_mapping, write_run_info
+from kmner.evaluation.bootstrap import bootstrap_ci
+from kmner.evaluation.compare import compare_to_dir
+from kmner.evaluation.scoring import score_records
+from kmner.gazetteer.compiled import CompiledGazetteer
+from kmner.gazetteer.default import default_gazetteer_path
+from kmner.silver.pipeline import SilverConfig, run_silver
+from kmner.training.config import TrainConfig
+from kmner.training.model import ensure_base, load_model, resolve_model_dir
+from kmner.training.predict import PredictStats, predict_records
+from kmner.training.train import run_training
+
+TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.init)
+
+
+def train_settings(value: Any, where: str) -> dict[str, Any]:
+    """Nested training settings as a plain mapping of TrainConfig keys (a TrainConfig
+    is accepted too). Unknown keys are ConfigErrors now; the values are validated
+    by :func:`train_config`, once base/encoder and data are filled in."""
+    if isinstance(value, TrainConfig):
+        return {k: to_mapping(getattr(value, k)) for k in TRAIN_KEYS}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected a mapping of training settings, got "
+                          f"{type(value).__name__}")
+    unknown = [k for k in value if k not in TRAIN_KEYS]
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; valid keys: "
+                          f"{', '.join(sorted(TRAIN_KEYS))}")
+    return dict(value)
+
+
+def train_config(settings: Mapping[str, Any], where: str, *, base: str = "",
+                 data: Mapping[str, Any] | None = None, **fill: Any) -> TrainConfig:
+    """``settings`` validated into a TrainConfig. ``base`` (when given) replaces the
+    settings' base/encoder, ``data`` is merged into their ``data``, ``fill`` sets
+    further keys. ConfigError naming the key when neither base nor encoder is set."""
+    m = dict(settings)
+    if base:
+        m["base"], m["encoder"] = base, ""
+    if not m.get("base") and not m.get("encoder"):
+        raise ConfigError(f"{where}: set {where}.base (a GLiNER2 checkpoint) or "
+                          f"{where}.encoder (build a fresh GLiNER2 on it)")
+    if data:
+        m["data"] = {**dict(m.get("data") or {}), **data}
+    m.update(fill)
+    return from_mapping(TrainConfig, m, where=where)
 
 
 @dataclass
@@ -45,7 +91,8 @@ class Phase1Config:
     seed: seed of the split, the bootstrap and the training.
     extra_tests: further test sets scored before and after (e.g. diagnosis).
     output_dir: results folder.
-    train: training settings (``data.train`` and ``output_dir`` are filled in).
+    train: training settings, a mapping of :class:`TrainConfig` keys with ``base``
+        or ``encoder`` (``data.train``, ``output_dir`` and ``seed`` are filled in).
     """
 
     gold: str = "data/sample/gold.jsonl"
@@ -54,20 +101,15 @@ class Phase1Config:
     seed: int = 0
     extra_tests: list[TestSet] = field(default_factory=list)
     output_dir: str = "runs/phase1"
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(encoder="-"))
+    train: dict[str, Any] = field(default_factory=dict)
     predict_batch_size: int = 16
 
     def __post_init__(self) -> None:
-        if isinstance(self.train, dict):
-            from kmner.core.runinfo import from_mapping
-
-            self.train = from_mapping(TrainConfig, self.train, where="train")
+        self.train = train_settings(self.train, "train")
         self.extra_tests = [t if isinstance(t, TestSet) else _test_set(t) for t in self.extra_tests]
 
 
 def _test_set(d: Any) -> TestSet:
-    from kmner.core.runinfo import from_mapping
-
     return from_mapping(TestSet, d, where="extra_tests")
 
 
@@ -83,8 +125,10 @@ class Phase2Config:
     gold_train: gold JSONL for the gold fine-tune and the gold-only model.
     test: the test set (scored with its label map).
     output_dir: results folder.
-    silver_train: settings for training on silver (``data`` is filled in).
-    gold_train_settings: settings for the gold fine-tune and the gold-only model.
+    silver_train: settings for training on silver, a mapping of :class:`TrainConfig`
+        keys with ``base`` or ``encoder`` (``data.train`` is filled in).
+    gold_train_settings: settings for the gold fine-tune and the gold-only model
+        (their ``base`` is filled in: the silver model, the silver run's base).
     seed: seed for sampling and the bootstrap.
     """
 
@@ -95,18 +139,14 @@ class Phase2Config:
     gold_train: str = ""
     test: TestSet = field(default_factory=TestSet)
     output_dir: str = "runs/phase2"
-    silver_train: TrainConfig = field(default_factory=lambda: TrainConfig(encoder="-"))
-    gold_train_settings: TrainConfig = field(default_factory=lambda: TrainConfig(encoder="-"))
+    silver_train: dict[str, Any] = field(default_factory=dict)
+    gold_train_settings: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     predict_batch_size: int = 16
 
     def __post_init__(self) -> None:
-        from kmner.core.runinfo import from_mapping
-
-        for name in ("silver_train", "gold_train_settings"):
-            v = getattr(self, name)
-            if isinstance(v, dict):
-                setattr(self, name, from_mapping(TrainConfig, v, where=name))
+        self.silver_train = train_settings(self.silver_train, "silver_train")
+        self.gold_train_settings = train_settings(self.gold_train_settings, "gold_train_settings")
         if isinstance(self.test, dict):
             self.test = from_mapping(TestSet, self.test, where="test")
 
@@ -132,9 +172,6 @@ def _load_test(ts: TestSet) -> tuple[list[Record], list[str]]:
 
 
 def f1_with_ci(gold: Sequence[Record], pred: Sequence[Record], seed: int) -> dict:
-    from kmner.evaluation.bootstrap import bootstrap_ci
-    from kmner.evaluation.scoring import score_records
-
     s = score_records(gold, pred)
     ci = bootstrap_ci(s.per_sentence, metric="f1", seed=seed)
     return {"f1": s.micro.f1, "precision": s.micro.precision, "recall": s.micro.recall,
@@ -146,8 +183,6 @@ def f1_with_ci(gold: Sequence[Record], pred: Sequence[Record], seed: int) -> dic
 def _predict(loaded, recs: list[Record], types: Sequence[str], descriptions: dict,
              batch_size: int, log=print) -> list[Record]:
     """Predictions of an already loaded model (load it once per model, not per test set)."""
-    from kmner.training.predict import PredictStats, predict_records
-
     stats = PredictStats()
     desc = {t: descriptions.get(t, loaded.descriptions.get(t, "")) for t in types}
     preds = predict_records(loaded, recs, types=desc, batch_size=batch_size, stats=stats)
@@ -156,8 +191,6 @@ def _predict(loaded, recs: list[Record], types: Sequence[str], descriptions: dic
 
 
 def _compare(gold, preds: dict[str, list[Record]], out: Path, seed: int, title: str) -> None:
-    from kmner.evaluation.compare import compare_to_dir
-
     # a model asked for a type the test set lacks (Treatment on a 10-sentence split)
     # is scored: its spans count as false positives
     compare_to_dir(gold, preds, out, seed=seed, title=title, allow_new_types=True)
@@ -173,8 +206,6 @@ def _table(rows: list[tuple[str, str, dict]]) -> str:
 
 def _base_of(train: TrainConfig, out: Path) -> str:
     """The starting model: the configured base, or one built from the encoder."""
-    from kmner.training.model import ensure_base
-
     if train.base:
         return train.base
     return str(ensure_base(train.encoder, out / "base", max_width=train.max_width or 8,
@@ -182,36 +213,30 @@ def _base_of(train: TrainConfig, out: Path) -> str:
 
 
 def run_phase1(cfg: Phase1Config, *, log=print, progress: bool = True) -> dict:
-    from kmner.core.runinfo import write_run_info
-    from kmner.training.model import load_model
-    from kmner.training.train import run_training
-
     t0 = time.time()
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if cfg.train.encoder == "-" and not cfg.train.base:
-        raise ConfigError("phase1: set train.base or train.encoder")
+    settings = train_config(cfg.train, "train", seed=cfg.seed)
     gold = load_records(cfg.gold)
     train, test = split_gold(gold, cfg.n_train, cfg.n_test, cfg.seed)
     write_records(out / "train.jsonl", train)
     write_records(out / "test.jsonl", test)
     write_run_info(out, command="kmner experiment phase1", config=cfg, seed=cfg.seed)
-    descriptions = dict(cfg.train.descriptions)
+    descriptions = dict(settings.descriptions)
     tests = [("gold10", test, sorted(descriptions))]
     for ts in cfg.extra_tests:
         recs, types = _load_test(ts)
         tests.append((ts.name, recs, types))
 
-    base = _base_of(cfg.train, out)
+    base = _base_of(settings, out)
     log(f"phase1: {len(train)} train / {len(test)} test sentences from {cfg.gold}; base {base}")
-    base_model = load_model(base, splitter=cfg.train.splitter)
+    base_model = load_model(base, splitter=settings.splitter)
     before = {name: _predict(base_model, recs, types, descriptions, cfg.predict_batch_size, log=log)
               for name, recs, types in tests}
     del base_model
 
-    tcfg = dataclasses.replace(cfg.train, base=base, encoder="", output_dir=str(out / "model"),
-                               data=dataclasses.replace(cfg.train.data, train=str(out / "train.jsonl")),
-                               seed=cfg.seed)
+    tcfg = train_config(cfg.train, "train", base=base, data={"train": str(out / "train.jsonl")},
+                        output_dir=str(out / "model"), seed=cfg.seed)
     t_train = time.time()
     result = run_training(tcfg, progress=progress, log=log)
     train_seconds = time.time() - t_train
@@ -240,8 +265,6 @@ def run_phase1(cfg: Phase1Config, *, log=print, progress: bool = True) -> dict:
 
 
 def gazetteer_predictions(recs: list[Record], out: Path, gazetteer: str = "") -> list[Record]:
-    from kmner.silver.pipeline import SilverConfig, run_silver
-
     inp = out / "gaz_input.jsonl"
     write_records(inp, [r.copy_with([]) for r in recs])
     pred_path = out / "gazetteer_predictions.jsonl"
@@ -253,9 +276,6 @@ def gazetteer_predictions(recs: list[Record], out: Path, gazetteer: str = "") ->
 
 def recall_outside_gazetteer(gold: list[Record], pred: list[Record], gazetteer: str = "") -> dict:
     """Recall on gold entities whose surface the gazetteer does not contain."""
-    from kmner.gazetteer.compiled import CompiledGazetteer
-    from kmner.gazetteer.default import default_gazetteer_path
-
     gaz = CompiledGazetteer.load(gazetteer or default_gazetteer_path())
     found = {(p.id, e.key) for p in pred for e in p.entities}
     total = hit = 0
@@ -269,11 +289,8 @@ def recall_outside_gazetteer(gold: list[Record], pred: list[Record], gazetteer: 
 
 
 def run_phase2(cfg: Phase2Config, *, log=print, progress: bool = True) -> dict:
-    from kmner.core.runinfo import write_run_info
-    from kmner.silver.pipeline import SilverConfig, run_silver
-    from kmner.training.train import run_training
-
     t0 = time.time()
+    silver_settings = train_config(cfg.silver_train, "silver_train")  # fail before any work
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_run_info(out, command="kmner experiment phase2", config=cfg, seed=cfg.seed)
@@ -300,27 +317,24 @@ def run_phase2(cfg: Phase2Config, *, log=print, progress: bool = True) -> dict:
                 for p in gazetteer_predictions(test, out, cfg.gazetteer)]
 
     # 3. train on silver, 4. fine-tune on gold, 5. gold only
-    base = _base_of(cfg.silver_train, out)
+    base = _base_of(silver_settings, out)
 
-    def train(name: str, settings: TrainConfig, base_model: str, data: DataConfig) -> str:
-        tc = dataclasses.replace(settings, base=base_model, encoder="", data=data,
-                                 output_dir=str(out / name), save_merged=settings.use_lora)
+    def train(name: str, where: str, base_model: str, data_train: str) -> str:
+        tc = train_config(getattr(cfg, where), where, base=base_model,
+                          data={"train": data_train}, output_dir=str(out / name))
+        tc = dataclasses.replace(tc, save_merged=tc.use_lora)
         tt = time.time()
         run_training(tc, progress=progress, log=log)
         timings[name] = time.time() - tt
         return str(out / name)
 
-    silver_model = train("silver_model", cfg.silver_train, base,
-                         dataclasses.replace(cfg.silver_train.data, train=str(out / "silver_used.jsonl")))
+    silver_model = train("silver_model", "silver_train", base, str(out / "silver_used.jsonl"))
     # the fine-tune continues from the merged silver model (a full GLiNER2)
-    from kmner.training.model import load_model, resolve_model_dir
-
     silver_full = str(resolve_model_dir(silver_model))
-    gold_data = dataclasses.replace(cfg.gold_train_settings.data, train=cfg.gold_train)
-    finetuned = train("silver_then_gold", cfg.gold_train_settings, silver_full, gold_data)
-    gold_only = train("gold_only", cfg.gold_train_settings, base, gold_data)
+    finetuned = train("silver_then_gold", "gold_train_settings", silver_full, cfg.gold_train)
+    gold_only = train("gold_only", "gold_train_settings", base, cfg.gold_train)
 
-    descriptions = dict(cfg.silver_train.descriptions)
+    descriptions = dict(silver_settings.descriptions)
     systems = {"gazetteer": gaz_pred}
     for name, path in (("silver", silver_model), ("silver+gold", finetuned), ("gold-only", gold_only)):
         systems[name] = _predict(load_model(path), test, types, descriptions,
@@ -352,23 +366,22 @@ def run_phase2(cfg: Phase2Config, *, log=print, progress: bool = True) -> dict:
 
 def demo_phase1_config(output_dir: str | Path, *, encoder: str | Path,
                        gold: str | Path | None = None, num_epochs: int = 8,
-                       cpu_threads: int = 1) -> Phase1Config:
+                       cpu_threads: int = 1, seed: int = 0) -> Phase1Config:
     """The demo's Phase 1: LoRA on 40 bundled gold sentences (8 of them held out as
     dev), before/after on 10, sized for a few minutes on a 2-core CPU."""
     if gold is None:
-        from kmner.core.bundled import bundled_path
-
         gold = bundled_path("sample", "gold.jsonl")
-    train = TrainConfig(encoder=str(encoder), output_dir=str(Path(output_dir) / "model"),
-                        data=DataConfig(dev_fraction=0.2), num_epochs=num_epochs,
-                        early_stopping_patience=3, cpu_threads=cpu_threads)
-    return Phase1Config(gold=str(gold), output_dir=str(output_dir), train=train)
+    train = {"encoder": str(encoder), "output_dir": str(Path(output_dir) / "model"),
+             "data": {"dev_fraction": 0.2}, "num_epochs": num_epochs,
+             "early_stopping_patience": 3, "cpu_threads": cpu_threads}
+    return Phase1Config(gold=str(gold), output_dir=str(output_dir), train=train, seed=seed)
 
 
 def run_demo_training(output_dir: str | Path, *, encoder: str | Path,
-                      gold: str | Path | None = None, num_epochs: int = 8,
+                      gold: str | Path | None = None, num_epochs: int = 8, seed: int = 0,
                       log=print, progress: bool = True) -> dict:
     """What ``kmner demo`` calls for "Phase 1 LoRA + before/after report": writes
     ``output_dir/results.md`` and the HTML comparison in ``output_dir/compare_gold10/``."""
-    cfg = demo_phase1_config(output_dir, encoder=encoder, gold=gold, num_epochs=num_epochs)
+    cfg = demo_phase1_config(output_dir, encoder=encoder, gold=gold, num_epochs=num_epochs,
+                             seed=seed)
     return run_phase1(cfg, log=log, progress=progress)
