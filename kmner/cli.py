@@ -8,9 +8,16 @@ import sys
 
 import typer
 
-from kmner import __version__
+from kmner import __version__, demo_cli
 from kmner.core.errors import (EXIT_BUG, EXIT_USER, KmnerError, debug_requested, os_error_line,
                                write_bug_report)
+from kmner.data import cli as data_cli
+from kmner.evaluation import cli as evaluation_cli
+from kmner.gazetteer import cli as gazetteer_cli
+from kmner.labelstudio import cli as labelstudio_cli
+from kmner.processing import engines as processing_engines
+from kmner.silver import cli as silver_cli
+from kmner.training import cli as training_cli
 
 app = typer.Typer(
     name="kmner",
@@ -38,16 +45,6 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 def _register_stages() -> None:
     # Each stage owns its commands in kmner/<stage>/cli.py and exposes register(app).
-    from kmner import demo_cli
-    from kmner.data import cli as data_cli
-    from kmner.evaluation import cli as evaluation_cli
-    from kmner.gazetteer import cli as gazetteer_cli
-    from kmner.labelstudio import cli as labelstudio_cli
-    from kmner.silver import cli as silver_cli
-    from kmner.training import cli as training_cli
-
-    from kmner.processing import engines as processing_engines
-
     for module in (gazetteer_cli, silver_cli, data_cli, labelstudio_cli, evaluation_cli,
                    training_cli, demo_cli):
         module.register(app)

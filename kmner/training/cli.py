@@ -10,10 +10,21 @@ from typing import Optional
 import typer
 
 from kmner.core import engines
-from kmner.core.errors import finite
+from kmner.core.errors import ConfigError, finite
+from kmner.core.jsonl import load_records, write_json, write_records
+from kmner.core.labelmap import LabelMap
 from kmner.core.paths import check_outputs
+from kmner.core.runinfo import load_config
+from kmner.evaluation.specificity import type_specificity
+from kmner.training.config import TrainConfig
 from kmner.training.encoder.cli import register_model_commands
-from kmner.training.splitter import DEFAULT_SPLITTER
+from kmner.training.experiment import Phase1Config, Phase2Config, run_phase1, run_phase2
+from kmner.training.model import build_base, load_model
+from kmner.training.predict import PredictStats, predict_each_type_alone, predict_records
+from kmner.training.pretrain import PretrainConfig, run_pretrain
+from kmner.training.splitter import (DEFAULT_SPLITTER, KoreanWordSplitter, load_pretokenized,
+                                     pretokenize)
+from kmner.training.train import run_training
 
 model_app = typer.Typer(help="Build and convert models.", no_args_is_help=True)
 experiment_app = typer.Typer(help="End-to-end experiments with reports.", no_args_is_help=True)
@@ -22,10 +33,6 @@ experiment_app = typer.Typer(help="End-to-end experiments with reports.", no_arg
 def train_cmd(config: Path = typer.Argument(..., help="Training config (YAML or TOML)."),
               quiet: bool = typer.Option(False, "--quiet", help="No progress bar.")) -> None:
     """Train GLiNER2 (LoRA or full) with model selection on dev F1."""
-    from kmner.core.runinfo import load_config
-    from kmner.training.config import TrainConfig
-    from kmner.training.train import run_training
-
     cfg = load_config(TrainConfig, config)
     check_train_paths(cfg, str(config))
     run_training(cfg, progress=not quiet)
@@ -38,8 +45,6 @@ def _looks_local(ref: str) -> bool:
 
 def check_model_ref(where: str, ref: str) -> None:
     """A model reference that can only be a local path must exist."""
-    from kmner.core.errors import ConfigError
-
     if ref and _looks_local(ref) and not Path(ref).expanduser().exists():
         raise ConfigError(f"{where}: {ref!r} does not exist; give a local model folder "
                           "(e.g. from `kmner model fetch`) or a hub id ORG/NAME")
@@ -47,8 +52,6 @@ def check_model_ref(where: str, ref: str) -> None:
 
 def check_train_paths(cfg, where: str) -> None:
     """Before any work: data files exist and a local base/encoder path exists."""
-    from kmner.core.errors import ConfigError
-
     for key, ref in (("base", cfg.base), ("encoder", cfg.encoder)):
         check_model_ref(f"{where}: {key}", ref)
     for key in ("train", "dev", "silver"):
@@ -92,11 +95,6 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
         check_model_ref("--base", base)
     if not local:
         return engines.runner("predict", engine)(locals(), _parse_thresholds(thresholds))
-    from kmner.core.jsonl import load_records, write_records
-    from kmner.training.model import load_model
-    from kmner.training.predict import PredictStats, predict_records
-    from kmner.training.splitter import load_pretokenized
-
     thr = _parse_thresholds(thresholds)
     loaded = load_model(model, base=base, device=device, splitter=splitter,
                         allow_kiwi=False if no_kiwi else None)
@@ -119,9 +117,6 @@ def tokenize_cmd(input: Path = typer.Argument(..., help="JSONL records."),
                  output: Path = typer.Option(..., "-o", "--output"),
                  splitter: str = typer.Option(DEFAULT_SPLITTER, help="Word splitter.")) -> None:
     """Store word-token offsets in the data, so GPU machines need no Kiwi."""
-    from kmner.core.jsonl import load_records, write_records
-    from kmner.training.splitter import KoreanWordSplitter, pretokenize
-
     check_outputs(inputs=[input], files=[output])
     recs = load_records(input)
     n = write_records(output, pretokenize(recs, KoreanWordSplitter(splitter)))
@@ -135,8 +130,6 @@ def model_init(encoder: str = typer.Option(..., help="Encoder directory or hub i
                splitter: str = typer.Option(DEFAULT_SPLITTER, help="Word splitter to record."),
                seed: int = typer.Option(0)) -> None:
     """Build a fresh GLiNER2 (random heads) on an encoder."""
-    from kmner.training.model import build_base
-
     out = build_base(encoder, output, max_width=max_width, splitter=splitter, seed=seed)
     typer.echo(f"GLiNER2 base on {encoder} written to {out}")
 
@@ -146,9 +139,6 @@ def model_pretrain(config: Path = typer.Argument(..., help="Pretrain config (YAM
                    quiet: bool = typer.Option(False, "--quiet", help="No progress bar.")) -> None:
     """Build an offline Korean GLiNER2 base that reads the types it is asked for
     (many-type silver from your own text, general Korean NER, negative types)."""
-    from kmner.core.runinfo import load_config
-    from kmner.training.pretrain import PretrainConfig, run_pretrain
-
     result = run_pretrain(load_config(PretrainConfig, config), progress=not quiet)
     typer.echo(f"base written to {result.model_dir}; use it as `base: {result.model_dir}` "
                f"or `kmner predict {result.model_dir} INPUT --types ...`")
@@ -165,12 +155,6 @@ def model_specificity(model: str = typer.Argument(..., help="Model folder, run f
                       batch_size: int = typer.Option(16),
                       precision: str = typer.Option("fp32")) -> None:
     """Ask each type alone; report the share of returned gold spans of that type."""
-    from kmner.core.jsonl import load_records, write_json
-    from kmner.core.labelmap import LabelMap
-    from kmner.evaluation.specificity import type_specificity
-    from kmner.training.model import load_model
-    from kmner.training.predict import predict_each_type_alone
-
     loaded = load_model(model)
     records = LabelMap.parse(label_map).apply(load_records(gold))
     names = ([t.strip() for t in types.split(",") if t.strip()] if types
@@ -186,18 +170,12 @@ def model_specificity(model: str = typer.Argument(..., help="Model folder, run f
 @experiment_app.command("phase1")
 def phase1_cmd(config: Path = typer.Argument(..., help="Phase 1 config (YAML/TOML).")) -> None:
     """Split gold 40/10, evaluate the base, train LoRA, evaluate, compare with CIs."""
-    from kmner.core.runinfo import load_config
-    from kmner.training.experiment import Phase1Config, run_phase1
-
     run_phase1(load_config(Phase1Config, config))
 
 
 @experiment_app.command("phase2")
 def phase2_cmd(config: Path = typer.Argument(..., help="Phase 2 config (YAML/TOML).")) -> None:
     """Silver -> train -> gold fine-tune, against gold-only and the gazetteer alone."""
-    from kmner.core.runinfo import load_config
-    from kmner.training.experiment import Phase2Config, run_phase2
-
     run_phase2(load_config(Phase2Config, config))
 
 
@@ -212,8 +190,6 @@ def register(app: typer.Typer) -> None:
 
 def _parse_thresholds(spec: str | None) -> dict[str, float]:
     """``"Disease=0.4,Body=0.6"`` -> {type: threshold}; a malformed item is a ConfigError."""
-    from kmner.core.errors import ConfigError
-
     out: dict[str, float] = {}
     for part in (spec or "").split(","):
         if not part.strip():

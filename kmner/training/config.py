@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from kmner.core.runinfo import from_mapping
+
 DEFAULT_DESCRIPTIONS: dict[str, str] = {
     "Disease": "질병, 증상, 의학적 상태",
     "Body": "신체 부위, 장기, 해부학적 구조",
@@ -245,6 +247,4 @@ class TrainConfig:
         if not self.descriptions:
             raise ValueError("descriptions must name at least one entity type")
         if isinstance(self.data, dict):
-            from kmner.core.runinfo import from_mapping
-
             self.data = from_mapping(DataConfig, self.data, where="data")

@@ -23,6 +23,7 @@ from typing import Any
 
 from kmner.core.errors import InputError
 from kmner.core.hashing import sha256_file
+from kmner.core.jsonl import write_json
 from kmner.training.hooks import apply_type_pooling
 from kmner.training.splitter import KoreanWordSplitter, splitter_from_spec, splitter_spec
 
@@ -39,8 +40,6 @@ def read_meta(folder: str | os.PathLike) -> dict:
 
 
 def write_meta(folder: str | os.PathLike, meta: dict) -> Path:
-    from kmner.core.jsonl import write_json
-
     p = Path(folder) / META_FILE
     write_json(p, meta)
     return p
@@ -110,7 +109,7 @@ def build_base(encoder: str, out_dir: str | os.PathLike, *, max_width: int = 8,
                splitter: str = "kiwi-terms", seed: int = 0) -> Path:
     """A fresh GLiNER2 (random heads) on ``encoder``, saved with kmner metadata."""
     import torch
-    from gliner2 import GLiNER2, ExtractorConfig
+    from gliner2 import ExtractorConfig, GLiNER2
 
     check_encoder_dir(encoder)
     torch.manual_seed(seed)

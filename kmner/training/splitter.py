@@ -31,8 +31,11 @@ import os
 from typing import Iterable, Iterator, Sequence
 
 from kmner.core.errors import ConfigError, InputError
-from kmner.core.kiwi_tokens import Unit, morph_class, whitespace_spans
+from kmner.core.kiwi_tokens import Unit, kiwi_units_many, morph_class, whitespace_spans
 from kmner.core.records import Record
+from kmner.gazetteer.compiled import CompiledGazetteer
+from kmner.gazetteer.default import default_gazetteer_path
+from kmner.gazetteer.matcher import Matcher
 
 SPLITTER_NAMES = ("kiwi-terms", "kiwi-morphs", "kiwi-parts", "whitespace")
 DEFAULT_SPLITTER = "kiwi-terms"
@@ -113,11 +116,6 @@ class KoreanWordSplitter:
             raise InputError(
                 f"text not pre-tokenised and Kiwi is disabled for this splitter: {texts[0][:60]!r}; "
                 "run `kmner tokenize` on the data first")
-        try:
-            from kmner.core.kiwi_tokens import kiwi_units_many
-        except ImportError as exc:  # pragma: no cover - kiwipiepy is a core dependency
-            raise InputError("kiwipiepy is not installed; pre-tokenise the data with "
-                             "`kmner tokenize` on a machine that has it") from exc
         out = []
         for text, units in zip(texts, kiwi_units_many(texts, user_dict=self.user_dict,
                                                       num_workers=1)):
@@ -132,10 +130,6 @@ class KoreanWordSplitter:
         """The gazetteer matcher for kiwi-terms, loaded once and checked against the
         hash recorded with a model (other terms would cut other tokens)."""
         if self._term_matcher is None:
-            from kmner.gazetteer.compiled import CompiledGazetteer
-            from kmner.gazetteer.default import default_gazetteer_path
-            from kmner.gazetteer.matcher import Matcher
-
             try:
                 path = self.terms or default_gazetteer_path()
             except InputError as exc:

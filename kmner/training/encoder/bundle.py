@@ -20,7 +20,7 @@ import numpy as np
 
 from kmner.core.errors import InputError
 from kmner.core.jsonl import atomic_write
-from kmner.training.encoder.package import EncoderPackage
+from kmner.training.encoder.package import EncoderPackage, write_encoder_dir
 from kmner.training.encoder.q4file import Q4Matrix
 
 FORMAT = "kmner-encoder-bundle"
@@ -90,6 +90,4 @@ def read_bundle(path: str | Path) -> EncoderPackage:
 def unbundle(path: str | Path, out_dir: str | Path, dtype: str = "float32",
              overwrite: bool = False) -> Path:
     """Rebuild the transformers encoder directory stored in a bundle."""
-    from kmner.training.encoder.package import write_encoder_dir
-
     return write_encoder_dir(read_bundle(path), out_dir, dtype=dtype, overwrite=overwrite)

