@@ -308,7 +308,7 @@ def test_long_texts_are_chunked_not_truncated(run):
 
 
 def test_resume_continues_from_checkpoint(run, work):
-    from kmner.training.train import load_adapter_weights, run_training
+    from kmner.training.train import run_training
 
     ck = run.output_dir / "checkpoints" / "checkpoint-epoch-1"
     assert ck.exists()
@@ -317,21 +317,8 @@ def test_resume_continues_from_checkpoint(run, work):
     epochs = [h["epoch"] for h in res.history]
     assert epochs == [1, 2, 3]
     assert (res.output_dir / "checkpoints" / "checkpoint-epoch-3").exists()
-    # the resumed weights are the checkpoint's
-    import torch
-    from peft import get_peft_model_state_dict
-    from safetensors.torch import load_file
-
-    from kmner.training.model import load_gliner
-
-    base = load_gliner(str(work / "resumed" / "base"))
-    peft_model = base.apply_lora(r=16, alpha=32, dropout=0.1,
-                                 targets=["encoder", "span_rep", "classifier"])
-    assert load_adapter_weights(peft_model, str(ck)) > 0
-    saved = load_file(str(ck / "adapter_model.safetensors"))
-    live = get_peft_model_state_dict(peft_model)
-    assert set(saved) == set(live)
-    assert all(torch.equal(saved[k], live[k]) for k in saved)
+    # that the resumed run starts from the checkpoint's weights (and restarts the
+    # optimiser) is checked against reference runs in test_training_resume_predict.py
 
 
 # -- bad input ---------------------------------------------------------------------
