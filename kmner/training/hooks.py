@@ -320,6 +320,7 @@ class KmnerTrainerMixin:
                 and loader.sampler.__class__.__name__ == "RandomSampler"):
             return loader
         batches = LengthBatches(dataset.lengths, loader.batch_size, seed=self.config.seed)
+        batches.epoch = self.kmner.epoch_offset  # a resumed run continues the order
         return DataLoader(dataset, batch_sampler=batches, num_workers=loader.num_workers,
                           collate_fn=loader.collate_fn)
 

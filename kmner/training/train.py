@@ -29,6 +29,7 @@ from kmner.training.hooks import (STATE_FILE, TrainerOptions, add_type_contrast,
 from kmner.training.model import (LoadedModel, attach_splitter, ensure_base, load_gliner,
                                   load_model, merge_adapter, save_full, weights_hash,
                                   write_meta)
+from kmner.training.predict import predict_records
 from kmner.training.splitter import KoreanWordSplitter, load_pretokenized, splitter_spec
 
 @dataclass
@@ -238,8 +239,6 @@ def read_resume_state(cfg: TrainConfig, model) -> ResumeState:
 def dev_metrics_fn(cfg: TrainConfig, data: PreparedData, sp: Splitters):
     """Dev F1 for model selection, predicted with the plain splitter exactly as
     at inference time."""
-    from kmner.training.predict import predict_records
-
     precision = "bf16" if _cpu_bf16(cfg) else "fp32"
     types = dev_descriptions(cfg)
 
