@@ -194,6 +194,13 @@ def test_length_batches_cover_every_example_once_and_group_lengths():
     assert spread < 10  # random batches of 8 over 1..50 spread about 38
     sampler.set_epoch(1)
     assert sampler.batches() != first
+    # a resumed run starts its sampler at the epoch it resumes from (hooks.py), so
+    # its first epoch gets the batches an uninterrupted run gets in that epoch
+    straight = LengthBatches(lengths, 8, seed=1)
+    orders = [list(straight), list(straight)]
+    resumed = LengthBatches(lengths, 8, seed=1)
+    resumed.epoch = 1
+    assert list(resumed) == orders[1] != orders[0]
 
 
 def test_private_gliner2_hooks_fit_the_installed_version():

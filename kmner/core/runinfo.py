@@ -14,6 +14,7 @@ from typing import Any, Iterable, TypeVar
 
 from kmner.core.errors import ConfigError
 from kmner.core.jsonl import atomic_write
+from kmner.core.typed import check_fields
 
 T = TypeVar("T")
 
@@ -73,7 +74,6 @@ def from_mapping(cls: type[T], data: dict[str, Any], *, where: str = "config",
     """Build a (possibly nested) config dataclass. Unknown keys are errors that list
     the valid ones; every value is checked against its field's type, range and
     choices (kmner.core.typed), with the key path in the message."""
-    from kmner.core.typed import check_fields
 
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls} is not a dataclass")
