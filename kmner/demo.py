@@ -75,7 +75,9 @@ def library_logs(verbose: bool) -> Iterator[None]:
     if verbose:
         yield
         return
-    loggers = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
+    # the root logger too: GLiNER2's basicConfig(level=INFO) would otherwise let
+    # torch print its INFO metrics when the process exits
+    loggers = [logging.getLogger()] + [logging.getLogger(name) for name in LIBRARY_LOGGERS]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.WARNING)

@@ -63,6 +63,8 @@ PRIVATE_API: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     ("gliner2.training.trainer", "ExtractorTrainer._save_checkpoint", ("self", "name")),
     ("gliner2.models.span.model", "Extractor.compute_struct_loss_from_scores",
      ("self", "scores", "structure", "masking_rate")),
+    ("gliner2.training.trainer", "tqdm", None),
+    ("gliner2.training.data", "tqdm", None),
     ("gliner2.processor", "SchemaTransformer.SPECIAL_TOKENS", None),
     ("gliner2.processor", "SchemaTransformer.extract_embeddings_from_batch",
      ("self", "token_embeddings", "input_ids", "batch")),
@@ -204,6 +206,30 @@ def add_type_contrast(model, weight: float) -> None:
 
     model.compute_struct_loss_from_scores = loss_with_contrast
     model._kmner_type_contrast = weight
+
+
+@contextlib.contextmanager
+def progress_bars(shown: bool):
+    """GLiNER2 draws its training, evaluation and validation bars whatever it is
+    told; with ``shown`` False its modules' ``tqdm`` is swapped for a disabled one
+    for the duration."""
+    import gliner2.training.data as gdata
+    import gliner2.training.trainer as gtrainer
+
+    if shown:
+        yield
+        return
+    saved = gtrainer.tqdm, gdata.tqdm
+
+    def silenced(bar):
+        # GLiNER2 passes disable= itself, so it is overridden, not defaulted
+        return lambda *args, **kwargs: bar(*args, **{**kwargs, "disable": True})
+
+    gtrainer.tqdm, gdata.tqdm = silenced(saved[0]), silenced(saved[1])
+    try:
+        yield
+    finally:
+        gtrainer.tqdm, gdata.tqdm = saved
 
 
 def configure_sampling(model, *, shuffle_types: bool, synthetic_label_prob: float) -> None:

@@ -24,7 +24,7 @@ from kmner.core.runinfo import write_run_info
 from kmner.training.devscore import (THRESHOLD_GRID, dev_descriptions, score_at_best_threshold,
                                      score_dev)
 from kmner.training.hooks import (STATE_FILE, TrainerOptions, add_type_contrast,
-                                  apply_type_pooling, configure_sampling,
+                                  apply_type_pooling, configure_sampling, progress_bars,
                                   make_trainer_class, train_marker_rows_only)
 from kmner.training.model import (LoadedModel, attach_splitter, ensure_base, load_gliner,
                                   load_model, merge_adapter, save_full, weights_hash,
@@ -355,7 +355,8 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
         import logging
 
         logging.getLogger("gliner2").setLevel(logging.WARNING)
-    summary = trainer.train(train_data=train_ex, eval_data=dev_ex if data.dev else None)
+    with progress_bars(progress):
+        summary = trainer.train(train_data=train_ex, eval_data=dev_ex if data.dev else None)
     model_dir, dev_f1, _ = finalise(cfg, out, trainer, summary, sp, base, base_sha,
                                     len(train_ex), t0, log)
     return TrainResult(out, model_dir, dev_f1, int(summary.get("total_epochs") or 0),
