@@ -16,24 +16,16 @@ from kmner.training.config import DataConfig, TrainConfig
 from kmner.training.splitter import (DEFAULT_SPLITTER, KoreanWordSplitter, alignment_share,
                                      load_pretokenized, pretokenize, splitter_from_spec,
                                      splitter_spec)
-from tests.training_fixtures import build_tiny_encoder, tiny_records
+from tests.training_fixtures import TINY_TYPES, build_tiny_encoder, quiet, tiny_records, tiny_work
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 logging.getLogger("gliner2").setLevel(logging.WARNING)
-TYPES = {"Disease": "질병", "Body": "신체", "Treatment": "치료"}
-
-
-def quiet(*_args):
-    pass
+TYPES = TINY_TYPES
 
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory) -> Path:
-    w = tmp_path_factory.mktemp("train")
-    build_tiny_encoder(w / "enc")
-    write_records(w / "train.jsonl", tiny_records(12))
-    write_records(w / "dev.jsonl", tiny_records(6, "d"))
-    return w
+    return tiny_work(tmp_path_factory.mktemp("train"), n_train=12, capitals=False)
 
 
 def make_config(work: Path, out: str, **kw) -> TrainConfig:

@@ -17,25 +17,16 @@ from kmner.evaluation.scoring import score_records
 from kmner.evaluation.specificity import type_specificity
 from kmner.training.config import DataConfig, TrainConfig
 from kmner.training.hooks import LengthBatches, SampleErrors, check_private_api
-from tests.training_fixtures import build_tiny_encoder, tiny_records
+from tests.training_fixtures import TINY_TYPES, build_tiny_encoder, quiet, tiny_records, tiny_work
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 logging.getLogger("gliner2").setLevel(logging.WARNING)
-TYPES = {"Disease": "질병", "Body": "신체", "Treatment": "치료"}
-
-
-def quiet(*_args):
-    pass
+TYPES = TINY_TYPES
 
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory) -> Path:
-    w = tmp_path_factory.mktemp("recipe")
-    # capitals in the vocabulary: type names must not all be [UNK]
-    build_tiny_encoder(w / "enc", extra_chars="ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    write_records(w / "train.jsonl", tiny_records(24))
-    write_records(w / "dev.jsonl", tiny_records(6, "d"))
-    return w
+    return tiny_work(tmp_path_factory.mktemp("recipe"), n_train=24, capitals=True)
 
 
 def config(work: Path, out: str, **kw) -> TrainConfig:

@@ -21,24 +21,16 @@ from kmner.training.devscore import THRESHOLD_GRID
 from kmner.training.model import load_model
 from kmner.training.predict import PredictStats, predict_records
 from kmner.training.train import run_training
-from tests.training_fixtures import build_tiny_encoder, tiny_records
+from tests.training_fixtures import TINY_TYPES, build_tiny_encoder, quiet, tiny_records, tiny_work
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 logging.getLogger("gliner2").setLevel(logging.WARNING)
-TYPES = {"Disease": "질병", "Body": "신체", "Treatment": "치료"}
-
-
-def quiet(*_args):
-    pass
+TYPES = TINY_TYPES
 
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory) -> Path:
-    w = tmp_path_factory.mktemp("resume")
-    build_tiny_encoder(w / "enc", extra_chars="ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    write_records(w / "train.jsonl", tiny_records(12))
-    write_records(w / "dev.jsonl", tiny_records(6, "d"))
-    return w
+    return tiny_work(tmp_path_factory.mktemp("resume"), n_train=12, capitals=True)
 
 
 def config(work: Path, out: str, **kw) -> TrainConfig:

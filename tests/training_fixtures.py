@@ -64,3 +64,22 @@ def build_tiny_encoder(out: Path, *, hidden: int = 32, seed: int = 0, extra_char
                      max_position_embeddings=256)
     BertModel(cfg).save_pretrained(str(out))
     return out
+
+
+TINY_TYPES = {"Disease": "질병", "Body": "신체", "Treatment": "치료"}
+CAPITALS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def quiet(*_args) -> None:
+    """A ``log`` that prints nothing."""
+
+
+def tiny_work(folder: Path, *, n_train: int = 12, capitals: bool = False) -> Path:
+    """A tiny encoder (with capitals in its vocabulary when asked, so type names
+    are not [UNK]) and train/dev JSONL files in ``folder``."""
+    from kmner.core.jsonl import write_records
+
+    build_tiny_encoder(folder / "enc", extra_chars=CAPITALS if capitals else "")
+    write_records(folder / "train.jsonl", tiny_records(n_train))
+    write_records(folder / "dev.jsonl", tiny_records(6, "d"))
+    return folder
