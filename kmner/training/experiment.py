@@ -1,6 +1,6 @@
 """``kmner experiment phase1|phase2``: the plan's experiments end to end, each
 writing one results folder with HTML reports (from :mod:`kmner.evaluation`),
-``results.json`` and ``results.md`` (F1 with 95% bootstrap CIs)."""
+``results.json`` and ``results.md`` (F1 with bootstrap CIs, labelled with their level)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from kmner.core.jsonl import atomic_write, load_records, write_json, write_recor
 from kmner.core.labelmap import LabelMap
 from kmner.core.records import Record
 from kmner.core.runinfo import from_mapping, to_mapping, write_run_info
-from kmner.evaluation.bootstrap import bootstrap_ci
+from kmner.evaluation.bootstrap import bootstrap_ci, ci_label
 from kmner.evaluation.compare import compare_to_dir
 from kmner.evaluation.scoring import score_records
 from kmner.gazetteer.compiled import CompiledGazetteer
@@ -175,7 +175,7 @@ def f1_with_ci(gold: Sequence[Record], pred: Sequence[Record], seed: int) -> dic
     s = score_records(gold, pred)
     ci = bootstrap_ci(s.per_sentence, metric="f1", seed=seed)
     return {"f1": s.micro.f1, "precision": s.micro.precision, "recall": s.micro.recall,
-            "ci_low": ci.low, "ci_high": ci.high, "tp": s.micro.tp, "fp": s.micro.fp,
+            "ci_low": ci.low, "ci_high": ci.high, "confidence": ci.confidence, "tp": s.micro.tp, "fp": s.micro.fp,
             "fn": s.micro.fn, "sentences": len(gold),
             "per_type": {t: round(p.f1, 4) for t, p in sorted(s.per_type.items())}}
 
@@ -197,7 +197,9 @@ def _compare(gold, preds: dict[str, list[Record]], out: Path, seed: int, title: 
 
 
 def _table(rows: list[tuple[str, str, dict]]) -> str:
-    lines = ["| test set | system | F1 | 95% CI | P | R | sentences |", "|---|---|---|---|---|---|---|"]
+    label = ci_label(rows[0][2].get("confidence", 0.95)) if rows else "CI"
+    lines = [f"| test set | system | F1 | {label} | P | R | sentences |",
+             "|---|---|---|---|---|---|---|"]
     for test, system, m in rows:
         lines.append(f"| {test} | {system} | {m['f1']:.3f} | {m['ci_low']:.3f}–{m['ci_high']:.3f} "
                      f"| {m['precision']:.3f} | {m['recall']:.3f} | {m['sentences']} |")
