@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from kmner.core.runinfo import from_mapping
+from kmner.training.hooks import TYPE_POOLINGS
 
 DEFAULT_DESCRIPTIONS: dict[str, str] = {
     "Disease": "질병, 증상, 의학적 상태",
@@ -233,8 +234,9 @@ class TrainConfig:
             raise ValueError(f"precision must be auto, fp32, bf16 or fp16, got {self.precision!r}")
         if self.eval_strategy not in ("epoch", "steps"):
             raise ValueError(f"eval_strategy must be 'epoch' or 'steps', got {self.eval_strategy!r}")
-        if self.type_pooling not in ("label", "marker"):
-            raise ValueError(f"type_pooling must be 'label' or 'marker', got {self.type_pooling!r}")
+        if self.type_pooling not in TYPE_POOLINGS:
+            raise ValueError(f"type_pooling must be one of {', '.join(TYPE_POOLINGS)}, "
+                             f"got {self.type_pooling!r}")
         if not self.type_contrast >= 0:
             raise ValueError(f"type_contrast must be >= 0, got {self.type_contrast}")
         if not 0.0 <= self.synthetic_label_prob <= 1.0:

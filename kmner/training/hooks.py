@@ -414,12 +414,3 @@ def make_trainer_class():
     from gliner2.training.trainer import ExtractorTrainer
 
     return type("KmnerTrainer", (KmnerTrainerMixin, ExtractorTrainer), {})
-
-
-def check_gliner2_version() -> None:
-    from importlib.metadata import version
-
-    have = version("gliner2")
-    if have != PINNED_GLINER2:
-        raise InputError(f"gliner2 {have} is installed; kmner's training hooks are written "
-                         f"for {PINNED_GLINER2}; pip install gliner2=={PINNED_GLINER2}")

@@ -158,11 +158,8 @@ def anatomy_systems(path: str) -> dict[int, str]:
     return out
 
 
-def _codes(meta: dict) -> list[str]:
-    codes = meta.get("codes")
-    if codes is None:
-        codes = [c for c in str(meta.get("code") or "").split("|") if c]
-    return list(codes)
+# code prefixes (``source:code``) whose codes are KCD codes
+KCD_CODE_SOURCES = ("kcd", "kcd_chapter_r", "misc_diseases")
 
 
 def coarse_type(ent) -> str:
@@ -177,10 +174,10 @@ def fine_type(ent, systems: dict[int, str]) -> tuple[str, str] | None:
     """The dictionary class that matched this mention, as (type, description);
     None where the class is unknown or the codes disagree."""
     meta = ent.meta or {}
-    codes = _codes(meta)
+    codes = [c.partition(":") for c in meta.get("codes") or []]
     if ent.type == "Body":
-        lines = {int(c.split("line ")[-1]) for c in codes
-                 if c.startswith("anatomy:line ") and c.split("line ")[-1].isdigit()}
+        lines = {int(code.removeprefix("line ")) for source, _, code in codes
+                 if source == "anatomy" and code.removeprefix("line ").isdigit()}
         names = {systems[n] for n in lines if n in systems}
         if len(names) == 1:
             name = names.pop()
@@ -188,7 +185,7 @@ def fine_type(ent, systems: dict[int, str]) -> tuple[str, str] | None:
         return None
     if ent.type == "Treatment":
         return DRUG_TYPE if "hira_drugs" in str(meta.get("source")) else PROCEDURE_TYPE
-    chapters = {kcd_chapter(c.split(":", 1)[1]) for c in codes if ":" in c and c[0] != "a"}
+    chapters = {kcd_chapter(code) for source, _, code in codes if source in KCD_CODE_SOURCES}
     chapters.discard(None)
     return chapters.pop() if len(chapters) == 1 else None
 
