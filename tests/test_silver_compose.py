@@ -204,3 +204,15 @@ def test_heads_from_a_term_table_never_become_entities(tmp_path):
     table.write_text("term\ttype\n염증\tHead\n근육\tPart\n기관지\tBody\n", encoding="utf-8")
     m = Matcher(build_gazetteer(table_config(table)), num_workers=1)
     assert spans(m, "기관지 염증과 근육") == [("기관지", "Body", "space")]
+
+
+def test_modifier_word_already_in_a_span_is_not_joined_again():
+    # Kiwi reads 내성 as 내/성(XSN) in this context, so 내성 looks like a modifier
+    # word; it already ends the KCD term 메티실린 내성, and composing it into
+    # 포도알균 too made two overlapping entities (a record no reader accepts).
+    m = Matcher(CompiledGazetteer.load(default_gazetteer_path()), num_workers=1)
+    text = " albicans) ○ 메티실린 내성 포도알균 유전자형 : me"
+    ents = m.match(text)
+    assert [e.text for e in ents if "내성" in e.text] == ["메티실린 내성"]
+    for a, b in zip(ents, ents[1:]):
+        assert a.end <= b.start, (a, b)

@@ -122,6 +122,8 @@ class Composer:
                     if start is not None and text[start:h[0]].rstrip(" ") not in self.sides:
                         start = None
                     rule = "side_body"
+                if start is not None and out and out[-1][0] < start < out[-1][1]:
+                    start = None  # the word already ends a kept span (메티실린 내성)
                 if start is not None:
                     while out and out[-1][0] >= start:  # hits inside the joined word
                         out.pop()
