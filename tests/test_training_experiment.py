@@ -3,6 +3,7 @@ real Kiwi, real gazetteer and evaluation reports)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 
@@ -48,7 +49,8 @@ def test_phase1_writes_before_after_reports(tmp_path):
 
 
 def test_phase2_silver_gold_and_gazetteer(tmp_path):
-    from kmner.training.experiment import Phase2Config, TestSet, run_phase2
+    from kmner.training.experiment import TestSet
+    from kmner.training.phase2 import Phase2Config, run_phase2
 
     enc = build_tiny_encoder(tmp_path / "enc")
     raw = tmp_path / "raw.txt"
@@ -70,24 +72,44 @@ def test_phase2_silver_gold_and_gazetteer(tmp_path):
     assert gaz["recall_outside_gazetteer"]["found"] == 0
     assert list((tmp_path / "p2" / "compare").glob("*.html"))
 
+    # reuse the silver and gold-only models: only the fine-tune trains; the gold-only
+    # model's recipe (1 epoch) differs from these settings (2 epochs) and is logged
+    lines = []
+    again = Phase2Config(
+        silver_model=res["models"]["silver"], gold_only_model=res["models"]["gold-only"],
+        gold_train=str(tmp_path / "gold.jsonl"),
+        test=TestSet(name="t", path=str(tmp_path / "test.jsonl"), label_map="Treatment=Disease",
+                     types=["Disease", "Body"], ask=["Disease", "Body", "Treatment"]),
+        output_dir=str(tmp_path / "p2b"),
+        gold_train_settings=dataclasses.replace(settings, num_epochs=2))
+    res2 = run_phase2(again, log=lines.append, progress=False)
+    assert set(res2["timings"]) == {"silver_then_gold"} and res2["silver_sentences"] == 0
+    assert not (tmp_path / "p2b" / "gold_only").exists()
+    assert any("num_epochs: 1 there, 2 here" in str(line) for line in lines)
+    for name in ("silver", "silver_gold", "gold-only"):
+        preds = [json.loads(x) for x in (tmp_path / "p2b" / "predictions" / f"{name}.jsonl")
+                 .read_text(encoding="utf-8").splitlines()]
+        assert {e["type"] for r in preds for e in r["entities"]} <= {"Disease", "Body"}
+
 
 # -- configs without sentinel values ------------------------------------------
 
 def test_yaml_configs_load_and_validate_nested_train_settings():
     from kmner.core.runinfo import load_config
-    from kmner.training.experiment import (Phase1Config, Phase2Config, demo_phase1_config,
-                                           train_config)
+    from kmner.training.experiment import Phase1Config, demo_phase1_config, train_config
+    from kmner.training.phase2 import Phase2Config
 
     p1 = load_config(Phase1Config, "configs/phase1.yaml")
     t1 = train_config(p1.train, "train", seed=p1.seed)
     assert (t1.base, t1.encoder, t1.lora_r, t1.data.dev_fraction) == ("runs/pretrain/model", "", 16, 0.2)
     p2 = load_config(Phase2Config, "configs/phase2.yaml")
-    silver = train_config(p2.silver_train, "silver_train")
-    assert silver.encoder == "models/e5-small-ko-en" and not silver.base
+    assert (p2.silver_model, p2.gold_only_model) == ("runs/pretrain/model",
+                                                      "runs/supervised_diagnosis")
+    assert p2.test.ask == ["Disease", "Body", "Symptom"]
     # the gold runs start from a filled-in base: the encoder is dropped, data merged
     gold = train_config(p2.gold_train_settings, "gold_train_settings", base="runs/x",
                         data={"train": "g.jsonl"})
-    assert (gold.base, gold.encoder, gold.num_epochs) == ("runs/x", "", 6)
+    assert (gold.base, gold.encoder, gold.num_epochs) == ("runs/x", "", 10)
     assert (gold.data.train, gold.data.dev_fraction) == ("g.jsonl", 0.1)
     demo = demo_phase1_config("out", encoder="enc", seed=3)
     assert demo.seed == 3 and train_config(demo.train, "train").encoder == "enc"
@@ -95,7 +117,8 @@ def test_yaml_configs_load_and_validate_nested_train_settings():
 
 def test_missing_base_and_encoder_is_a_config_error_naming_the_key(tmp_path):
     from kmner.core.errors import ConfigError
-    from kmner.training.experiment import Phase1Config, Phase2Config, run_phase1, run_phase2
+    from kmner.training.experiment import Phase1Config, run_phase1
+    from kmner.training.phase2 import Phase2Config, run_phase2
 
     with pytest.raises(ConfigError, match=r"silver_train\.base .* silver_train\.encoder"):
         run_phase2(Phase2Config(silver="s.jsonl", test={"name": "t", "path": "t.jsonl"},

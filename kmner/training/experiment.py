@@ -1,6 +1,7 @@
-"""``kmner experiment phase1|phase2``: the plan's experiments end to end, each
-writing one results folder with HTML reports (from :mod:`kmner.evaluation`),
-``results.json`` and ``results.md`` (F1 with bootstrap CIs, labelled with their level)."""
+"""``kmner experiment phase1``, and what every experiment shares: test sets, F1
+with bootstrap CIs, tables (phase 2 is :mod:`kmner.training.phase2`). Each
+experiment writes one results folder with HTML reports (from
+:mod:`kmner.evaluation`), ``results.json`` and ``results.md``."""
 
 from __future__ import annotations
 
@@ -20,11 +21,8 @@ from kmner.core.runinfo import from_mapping, to_mapping, write_run_info
 from kmner.evaluation.bootstrap import bootstrap_ci, ci_label
 from kmner.evaluation.compare import compare_to_dir
 from kmner.evaluation.scoring import score_records
-from kmner.gazetteer.compiled import CompiledGazetteer
-from kmner.gazetteer.default import default_gazetteer_path
-from kmner.silver.pipeline import SilverConfig, run_silver
 from kmner.training.config import TrainConfig
-from kmner.training.model import ensure_base, load_model, resolve_model_dir
+from kmner.training.model import ensure_base, load_model
 from kmner.training.predict import PredictStats, predict_records
 from kmner.training.train import run_training
 
@@ -71,13 +69,18 @@ class TestSet:
     name: short name used for folders and tables.
     path: gold JSONL.
     label_map: applied to the gold before scoring (e.g. ``Symptom=Disease``).
-    types: types to predict and score (default: the gold's types after the map).
+    types: types to score (default: the gold's types after the map); the models
+        are asked for them unless ``ask`` is set.
+    ask: types to ask the models for; their predictions then go through
+        ``label_map`` too (a model trained with Disease, Body and Symptom is asked
+        all three and scored with Symptom=Disease, so its Symptom spans count).
     """
 
     name: str = ""
     path: str = ""
     label_map: Any = None
     types: list[str] = field(default_factory=list)
+    ask: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -113,44 +116,6 @@ def _test_set(d: Any) -> TestSet:
     return from_mapping(TestSet, d, where="extra_tests")
 
 
-@dataclass
-class Phase2Config:
-    """Phase 2: silver from raw text, then gold; against gold-only and the gazetteer.
-
-    raw: raw text inputs for ``kmner silver run`` (.txt, a document per line, or .jsonl).
-    silver: an existing silver JSONL to use instead of running the silver step.
-    gazetteer: compiled gazetteer or term table (default: the bundled one).
-    max_silver: keep at most this many silver sentences with entities (0 = all),
-        a seeded sample: for scaled-down CPU runs.
-    gold_train: gold JSONL for the gold fine-tune and the gold-only model.
-    test: the test set (scored with its label map).
-    output_dir: results folder.
-    silver_train: settings for training on silver, a mapping of :class:`TrainConfig`
-        keys with ``base`` or ``encoder`` (``data.train`` is filled in).
-    gold_train_settings: settings for the gold fine-tune and the gold-only model
-        (their ``base`` is filled in: the silver model, the silver run's base).
-    seed: seed for sampling and the bootstrap.
-    """
-
-    raw: list[str] = field(default_factory=list)
-    silver: str = ""
-    gazetteer: str = ""
-    max_silver: int = 0
-    gold_train: str = ""
-    test: TestSet = field(default_factory=TestSet)
-    output_dir: str = "runs/phase2"
-    silver_train: dict[str, Any] = field(default_factory=dict)
-    gold_train_settings: dict[str, Any] = field(default_factory=dict)
-    seed: int = 0
-    predict_batch_size: int = 16
-
-    def __post_init__(self) -> None:
-        self.silver_train = train_settings(self.silver_train, "silver_train")
-        self.gold_train_settings = train_settings(self.gold_train_settings, "gold_train_settings")
-        if isinstance(self.test, dict):
-            self.test = from_mapping(TestSet, self.test, where="test")
-
-
 # ---------------------------------------------------------------------------
 
 def split_gold(records: Sequence[Record], n_train: int, n_test: int, seed: int
@@ -163,12 +128,41 @@ def split_gold(records: Sequence[Record], n_train: int, n_test: int, seed: int
     return [records[i] for i in idx[:n_train]], [records[i] for i in idx[n_train:n_train + n_test]]
 
 
-def _load_test(ts: TestSet) -> tuple[list[Record], list[str]]:
-    recs = load_records(ts.path)
+@dataclass
+class LoadedTest:
+    """A test set read and mapped: what to score, what to ask, how to map answers."""
+
+    name: str
+    records: list[Record]
+    types: list[str]
+    ask: list[str]
+    label_map: LabelMap
+
+
+def _load_test(ts: TestSet) -> LoadedTest:
     lm = LabelMap.parse(ts.label_map)
-    recs = lm.apply(recs)
+    recs = lm.apply(load_records(ts.path))
     types = list(ts.types) or sorted({e.type for r in recs for e in r.entities})
-    return recs, types
+    return LoadedTest(ts.name, recs, types, list(ts.ask), lm)
+
+
+def predict_test(loaded, test: LoadedTest, descriptions: dict, batch_size: int,
+                 log=print) -> list[Record]:
+    """Ask ``test.ask`` (or ``test.types``), map the answers like the gold, keep
+    ``test.types``; a span answered under two types that map to one is kept once."""
+    preds = _predict(loaded, test.records, test.ask or test.types, descriptions, batch_size,
+                     log=log)
+    if not test.ask:
+        return preds
+    out = []
+    for rec in test.label_map.apply(preds):
+        seen, ents = set(), []
+        for e in rec.entities:
+            if e.type in test.types and (e.start, e.end, e.type) not in seen:
+                seen.add((e.start, e.end, e.type))
+                ents.append(e)
+        out.append(rec.copy_with(ents))
+    return out
 
 
 def f1_with_ci(gold: Sequence[Record], pred: Sequence[Record], seed: int) -> dict:
@@ -225,16 +219,14 @@ def run_phase1(cfg: Phase1Config, *, log=print, progress: bool = True) -> dict:
     write_records(out / "test.jsonl", test)
     write_run_info(out, command="kmner experiment phase1", config=cfg, seed=cfg.seed)
     descriptions = dict(settings.descriptions)
-    tests = [("gold10", test, sorted(descriptions))]
-    for ts in cfg.extra_tests:
-        recs, types = _load_test(ts)
-        tests.append((ts.name, recs, types))
+    tests = [LoadedTest("gold10", test, sorted(descriptions), [], LabelMap({}))]
+    tests += [_load_test(ts) for ts in cfg.extra_tests]
 
     base = _base_of(settings, out)
     log(f"phase1: {len(train)} train / {len(test)} test sentences from {cfg.gold}; base {base}")
     base_model = load_model(base, splitter=settings.splitter)
-    before = {name: _predict(base_model, recs, types, descriptions, cfg.predict_batch_size, log=log)
-              for name, recs, types in tests}
+    before = {t.name: predict_test(base_model, t, descriptions, cfg.predict_batch_size, log=log)
+              for t in tests}
     del base_model
 
     tcfg = train_config(cfg.train, "train", base=base, data={"train": str(out / "train.jsonl")},
@@ -243,12 +235,12 @@ def run_phase1(cfg: Phase1Config, *, log=print, progress: bool = True) -> dict:
     result = run_training(tcfg, progress=progress, log=log)
     train_seconds = time.time() - t_train
     trained = load_model(str(out / "model"))
-    after = {name: _predict(trained, recs, types, descriptions, cfg.predict_batch_size, log=log)
-             for name, recs, types in tests}
+    after = {t.name: predict_test(trained, t, descriptions, cfg.predict_batch_size, log=log)
+             for t in tests}
 
     rows, results = [], {"tests": {}, "train_seconds": train_seconds,
                          "best_dev_f1": result.best_dev_f1, "epochs_run": result.epochs_run}
-    for name, recs, _types in tests:
+    for name, recs in ((t.name, t.records) for t in tests):
         write_records(out / "predictions" / f"{name}.before.jsonl", before[name])
         write_records(out / "predictions" / f"{name}.after.jsonl", after[name])
         _compare(recs, {"before": before[name], "after": after[name]}, out / f"compare_{name}",
@@ -260,106 +252,6 @@ def run_phase1(cfg: Phase1Config, *, log=print, progress: bool = True) -> dict:
     write_json(out / "results.json", results)
     md = ("# Phase 1 results\n\n" + _table(rows) + f"\n\nTraining: {train_seconds:.0f}s, "
           f"{result.epochs_run} epochs, best dev F1 {result.best_dev_f1:.3f}. Total {results['seconds']:.0f}s.\n")
-    with atomic_write(out / "results.md") as fh:
-        fh.write(md)
-    log(md)
-    return results
-
-
-def gazetteer_predictions(recs: list[Record], out: Path, gazetteer: str = "") -> list[Record]:
-    inp = out / "gaz_input.jsonl"
-    write_records(inp, [r.copy_with([]) for r in recs])
-    pred_path = out / "gazetteer_predictions.jsonl"
-    run_silver(SilverConfig(inputs=[str(inp)], output=str(pred_path), threads=1,
-                            gazetteer=gazetteer or None), progress=False)
-    by_id = {r.id: r for r in load_records(pred_path)}
-    return [by_id.get(r.id, r.copy_with([])) for r in recs]
-
-
-def recall_outside_gazetteer(gold: list[Record], pred: list[Record], gazetteer: str = "") -> dict:
-    """Recall on gold entities whose surface the gazetteer does not contain."""
-    gaz = CompiledGazetteer.load(gazetteer or default_gazetteer_path())
-    found = {(p.id, e.key) for p in pred for e in p.entities}
-    total = hit = 0
-    for r in gold:
-        for e in r.entities:
-            if gaz.lookup(e.text) is None:
-                total += 1
-                hit += (r.id, e.key) in found
-    return {"entities_not_in_gazetteer": total, "found": hit,
-            "recall": hit / total if total else 0.0}
-
-
-def run_phase2(cfg: Phase2Config, *, log=print, progress: bool = True) -> dict:
-    t0 = time.time()
-    silver_settings = train_config(cfg.silver_train, "silver_train")  # fail before any work
-    out = Path(cfg.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    write_run_info(out, command="kmner experiment phase2", config=cfg, seed=cfg.seed)
-    test, types = _load_test(cfg.test)
-    timings: dict[str, float] = {}
-
-    # 1. silver
-    t = time.time()
-    silver_path = Path(cfg.silver) if cfg.silver else out / "silver.jsonl"
-    if not cfg.silver:
-        if not cfg.raw:
-            raise ConfigError("phase2: set raw (raw text inputs) or silver")
-        s = run_silver(SilverConfig(inputs=list(cfg.raw), output=str(silver_path), threads=1,
-                                    gazetteer=cfg.gazetteer or None), progress=progress)
-        log(f"silver: {s.records} sentences, {s.records_with_entities} with entities")
-    silver = [r for r in load_records(silver_path) if r.entities]
-    if cfg.max_silver and len(silver) > cfg.max_silver:
-        silver = random.Random(cfg.seed).sample(silver, cfg.max_silver)
-    write_records(out / "silver_used.jsonl", silver)
-    timings["silver"] = time.time() - t
-
-    # 2. gazetteer alone on the test set
-    gaz_pred = [p.copy_with([e for e in p.entities if e.type in types])
-                for p in gazetteer_predictions(test, out, cfg.gazetteer)]
-
-    # 3. train on silver, 4. fine-tune on gold, 5. gold only
-    base = _base_of(silver_settings, out)
-
-    def train(name: str, where: str, base_model: str, data_train: str) -> str:
-        tc = train_config(getattr(cfg, where), where, base=base_model,
-                          data={"train": data_train}, output_dir=str(out / name))
-        tc = dataclasses.replace(tc, save_merged=tc.use_lora)
-        tt = time.time()
-        run_training(tc, progress=progress, log=log)
-        timings[name] = time.time() - tt
-        return str(out / name)
-
-    silver_model = train("silver_model", "silver_train", base, str(out / "silver_used.jsonl"))
-    # the fine-tune continues from the merged silver model (a full GLiNER2)
-    silver_full = str(resolve_model_dir(silver_model))
-    finetuned = train("silver_then_gold", "gold_train_settings", silver_full, cfg.gold_train)
-    gold_only = train("gold_only", "gold_train_settings", base, cfg.gold_train)
-
-    descriptions = dict(silver_settings.descriptions)
-    systems = {"gazetteer": gaz_pred}
-    for name, path in (("silver", silver_model), ("silver+gold", finetuned), ("gold-only", gold_only)):
-        systems[name] = _predict(load_model(path), test, types, descriptions,
-                                 cfg.predict_batch_size, log=log)
-    for name, preds in systems.items():
-        write_records(out / "predictions" / f"{name.replace('+', '_')}.jsonl", preds)
-    _compare(test, systems, out / "compare", cfg.seed, f"Phase 2 on {cfg.test.name}")
-    results = {"test": cfg.test.name, "systems": {}, "timings": timings,
-               "silver_sentences": len(silver)}
-    rows = []
-    for name, preds in systems.items():
-        m = f1_with_ci(test, preds, cfg.seed)
-        m["recall_outside_gazetteer"] = recall_outside_gazetteer(test, preds, cfg.gazetteer)
-        results["systems"][name] = m
-        rows.append((cfg.test.name, name, m))
-    results["seconds"] = time.time() - t0
-    write_json(out / "results.json", results)
-    oov = "\n".join(f"- {n}: recall on gold entities not in the gazetteer "
-                    f"{m['recall_outside_gazetteer']['recall']:.3f} "
-                    f"({m['recall_outside_gazetteer']['found']}/"
-                    f"{m['recall_outside_gazetteer']['entities_not_in_gazetteer']})"
-                    for n, m in results["systems"].items())
-    md = f"# Phase 2 results\n\n{_table(rows)}\n\n{oov}\n\nTotal {results['seconds']:.0f}s.\n"
     with atomic_write(out / "results.md") as fh:
         fh.write(md)
     log(md)
