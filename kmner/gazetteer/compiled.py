@@ -37,6 +37,9 @@ class CompiledGazetteer:
     codes: list[str]             # "kcd:C16|..."
     alt_types: dict[int, str] = field(default_factory=dict)  # id -> "Body|Treatment"
     info: dict[str, Any] = field(default_factory=dict)      # name, hash, report, config
+    # values derived from the table once per loaded gazetteer (a Matcher's compose
+    # settings), so that every run on a loaded gazetteer does not redo them
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def content_hash(self) -> str:

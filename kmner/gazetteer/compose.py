@@ -62,8 +62,10 @@ def compose_settings(info: dict[str, Any], sources: Sequence[str] = ()
     if not rules and not comp.get("heads") and not comp.get("parts"):
         return None
     symptom = set(comp.get("symptom_sources") or ())
-    symptoms = frozenset(i for i, s in enumerate(sources) if symptom and
-                         not symptom.isdisjoint(s.split("|"))) if symptom else frozenset()
+    # few distinct source strings ("kcd|symptoms"), many terms: test each string once
+    named = {s for s in set(sources) if not symptom.isdisjoint(s.split("|"))}
+    symptoms = frozenset(i for i, s in enumerate(sources) if s in named) if named \
+        else frozenset()
     return {"rules": rules, "suffix_heads": comp.get("suffix_heads") or [],
             "modifiers": comp.get("modifiers") or [],
             "within_word": comp.get("within_word") or [], "symptoms": symptoms,

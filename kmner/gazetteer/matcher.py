@@ -77,7 +77,9 @@ class Matcher:
         self.gaz = gazetteer
         self.user_dict = user_dict
         self.num_workers = num_workers
-        settings = compose_settings(gazetteer.info, gazetteer.sources)
+        if "compose" not in gazetteer.derived:
+            gazetteer.derived["compose"] = compose_settings(gazetteer.info, gazetteer.sources)
+        settings = gazetteer.derived["compose"]
         if settings is None and not RESERVED_TYPES.isdisjoint(gazetteer.types):
             settings = {"rules": []}  # heads or parts from a term table: drop them
         self.composer = None if settings is None else Composer(gazetteer.types, **settings)
