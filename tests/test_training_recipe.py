@@ -227,3 +227,24 @@ def test_predict_windows_respect_word_and_character_budgets():
     assert wins[0][0] == 0 and wins[-1][1] == 10
     assert all(b2 > b1 and a2 < b1 for (a1, b1), (a2, b2) in zip(wins, wins[1:]))
     assert _windows(offs, 4, 1) == [(0, 4), (3, 7), (6, 10)]
+
+
+def test_dropout_setting_reaches_every_dropout_of_the_model(work):
+    import torch
+
+    from kmner.training.model import build_base, load_gliner, set_dropout
+
+    model = load_gliner(str(build_base(str(work / "enc"), work / "drop" / "base", max_width=4)))
+    model.train()
+    ids = torch.tensor([[2, 7, 8, 9, 10, 3]])
+
+    def encode():
+        return model.encoder(input_ids=ids).last_hidden_state
+
+    torch.manual_seed(0)
+    assert not torch.equal(encode(), encode())  # the checkpoint's dropout is on
+    n = set_dropout(model, 0.0)
+    assert n >= 2 * len(model.encoder.encoder.layer)  # attention and hidden, per layer
+    assert torch.equal(encode(), encode())  # attention dropout included
+    with pytest.raises(ValueError, match="dropout must be in"):
+        TrainConfig(encoder="e", dropout=1.0)

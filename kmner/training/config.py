@@ -119,6 +119,10 @@ class TrainConfig:
     lora_target_modules: GLiNER2 module groups that get LoRA layers: any of
         ``encoder``, ``encoder.query``/``key``/``value``/``dense``, ``span_rep``,
         ``classifier``, ``count_embed``, ``count_pred``.
+    dropout: while training, every dropout probability of the model (encoder
+        and heads; the LoRA branch has ``lora_dropout``); None keeps the
+        checkpoint's own (0.1 in BERT-style encoders). A CPU speed lever: each
+        dropout draws a random mask per activation (bench/bench_training_speed.py).
     num_epochs: training epochs.
     max_steps: stop after this many optimiser steps (-1 = use epochs).
     batch_size: examples per step.
@@ -186,6 +190,7 @@ class TrainConfig:
     lora_dropout: float = 0.1
     lora_target_modules: list[str] = field(
         default_factory=lambda: ["encoder", "span_rep", "classifier"])
+    dropout: float | None = None
     num_epochs: int = 20
     max_steps: int = -1
     batch_size: int = 8
@@ -230,6 +235,8 @@ class TrainConfig:
         if bool(self.base) == bool(self.encoder):
             raise ValueError("set exactly one of 'base' (a GLiNER2 checkpoint) and "
                              "'encoder' (build a fresh GLiNER2)")
+        if self.dropout is not None and not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1) or null, got {self.dropout}")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):
             raise ValueError(f"precision must be auto, fp32, bf16 or fp16, got {self.precision!r}")
         if self.eval_strategy not in ("epoch", "steps"):

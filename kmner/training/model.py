@@ -105,6 +105,18 @@ def attach_splitter(model, splitter: KoreanWordSplitter) -> None:
         model._inference_collator = None
 
 
+def set_dropout(model, p: float) -> int:
+    """Set every dropout module of ``model`` to probability ``p`` (attention
+    included: BERT-style layers read their module's ``p`` when they call SDPA);
+    returns how many there are. LoRA branches added later keep ``lora_dropout``."""
+    import torch
+
+    modules = [m for m in model.modules() if isinstance(m, torch.nn.Dropout)]
+    for m in modules:
+        m.p = p
+    return len(modules)
+
+
 def build_base(encoder: str, out_dir: str | os.PathLike, *, max_width: int = 8,
                splitter: str = "kiwi-terms", seed: int = 0) -> Path:
     """A fresh GLiNER2 (random heads) on ``encoder``, saved with kmner metadata."""

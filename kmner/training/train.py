@@ -27,8 +27,8 @@ from kmner.training.hooks import (STATE_FILE, TrainerOptions, add_type_contrast,
                                   apply_type_pooling, configure_sampling, progress_bars,
                                   make_trainer_class, train_marker_rows_only)
 from kmner.training.model import (LoadedModel, attach_splitter, ensure_base, load_gliner,
-                                  load_model, merge_adapter, save_full, weights_hash,
-                                  write_meta)
+                                  load_model, merge_adapter, save_full, set_dropout,
+                                  weights_hash, write_meta)
 from kmner.training.predict import predict_records
 from kmner.training.splitter import KoreanWordSplitter, load_pretokenized, splitter_spec
 
@@ -148,6 +148,8 @@ def prepare_model(cfg: TrainConfig, sp: Splitters, out: Path, log):
     add_type_contrast(model, cfg.type_contrast)
     configure_sampling(model, shuffle_types=cfg.shuffle_types,
                        synthetic_label_prob=cfg.synthetic_label_prob)
+    if cfg.dropout is not None:
+        log(f"dropout {cfg.dropout} in {set_dropout(model, cfg.dropout)} modules")
     if not cfg.use_lora and cfg.freeze_embeddings:
         emb = model.encoder.get_input_embeddings()
         emb.weight.requires_grad = False
