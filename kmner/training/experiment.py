@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,6 +191,12 @@ def _compare(gold, preds: dict[str, list[Record]], out: Path, seed: int, title: 
     compare_to_dir(gold, preds, out, seed=seed, title=title, allow_new_types=True)
 
 
+def slug(name: str) -> str:
+    """A test set's name as a file name: "diagnosis test (Symptom->Disease)" ->
+    "diagnosis_test_Symptom-_Disease"."""
+    return re.sub(r"[^\w.-]+", "_", name).strip("_") or "test"
+
+
 def _table(rows: list[tuple[str, str, dict]]) -> str:
     label = ci_label(rows[0][2].get("confidence", 0.95)) if rows else "CI"
     lines = [f"| test set | system | F1 | {label} | P | R | sentences |",
@@ -241,9 +248,9 @@ def run_phase1(cfg: Phase1Config, *, log=print, progress: bool = True) -> dict:
     rows, results = [], {"tests": {}, "train_seconds": train_seconds,
                          "best_dev_f1": result.best_dev_f1, "epochs_run": result.epochs_run}
     for name, recs in ((t.name, t.records) for t in tests):
-        write_records(out / "predictions" / f"{name}.before.jsonl", before[name])
-        write_records(out / "predictions" / f"{name}.after.jsonl", after[name])
-        _compare(recs, {"before": before[name], "after": after[name]}, out / f"compare_{name}",
+        write_records(out / "predictions" / f"{slug(name)}.before.jsonl", before[name])
+        write_records(out / "predictions" / f"{slug(name)}.after.jsonl", after[name])
+        _compare(recs, {"before": before[name], "after": after[name]}, out / f"compare_{slug(name)}",
                  cfg.seed, f"Phase 1 on {name}: before vs after LoRA")
         mb, ma = f1_with_ci(recs, before[name], cfg.seed), f1_with_ci(recs, after[name], cfg.seed)
         results["tests"][name] = {"before": mb, "after": ma}
