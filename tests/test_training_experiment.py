@@ -71,6 +71,8 @@ def test_phase2_silver_gold_and_gazetteer(tmp_path):
     assert gaz["f1"] > 0  # the bundled gazetteer knows 당뇨병, 고혈압, 간 ...
     assert gaz["recall_outside_gazetteer"]["found"] == 0
     assert list((tmp_path / "p2" / "compare").glob("*.html"))
+    assert "gold-only" in (tmp_path / "p2" / "compare_vs_gold_only" / "report.md").read_text(
+        encoding="utf-8")
 
     # reuse the silver and gold-only models: only the fine-tune trains; the gold-only
     # model's recipe (1 epoch) differs from these settings (2 epochs) and is logged

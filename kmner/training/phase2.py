@@ -194,6 +194,10 @@ def run_phase2(cfg: Phase2Config, *, log=print, progress: bool = True) -> dict:
     for name, preds in systems.items():
         write_records(out / "predictions" / f"{name.replace('+', '_')}.jsonl", preds)
     _compare(test.records, systems, out / "compare", cfg.seed, f"Phase 2 on {cfg.test.name}")
+    # the question phase 2 asks: does silver before gold beat gold alone (same gold)?
+    _compare(test.records, {k: systems[k] for k in ("gold-only", "silver+gold")},
+             out / "compare_vs_gold_only", cfg.seed,
+             f"Phase 2 on {cfg.test.name}: silver then gold against gold only")
     results = {"test": cfg.test.name, "systems": {}, "timings": timings, "models": models,
                "silver_sentences": 0 if cfg.silver_model else _count(out / "silver_used.jsonl")}
     rows = []
