@@ -111,17 +111,24 @@ def test_spark_records_equal_single_process(spark, inputs, single, tmp_path):
     assert single[2] and any(r["line"] == 12 for r in single[2])  # the malformed line
 
 
-def test_retried_tasks_neither_duplicate_nor_lose_records(spark, inputs, single, tmp_path):
+def run_failing_first_attempts(spark, inputs, tmp_path):
+    """Silver on Spark into ``tmp_path/out`` with the first attempt of some tasks
+    failing after they wrote output: (summary, manifest, failed attempts)."""
     from kmner.processing.batches import FAIL_FIRST_ATTEMPT
 
     markers = tmp_path / "failed"
     markers.mkdir()
     spark.sparkContext.setLocalProperty(FAIL_FIRST_ATTEMPT, str(markers))
     try:
-        summary, _ = run_spark(spark, inputs, tmp_path / "out")
+        summary, manifest = run_spark(spark, inputs, tmp_path / "out")
     finally:
         spark.sparkContext.setLocalProperty(FAIL_FIRST_ATTEMPT, None)
-    assert len(list(markers.iterdir())) == 2  # two first attempts failed, after output
+    return summary, manifest, len(list(markers.iterdir()))
+
+
+def test_retried_tasks_neither_duplicate_nor_lose_records(spark, inputs, single, tmp_path):
+    summary, _, failed = run_failing_first_attempts(spark, inputs, tmp_path)
+    assert failed == 2  # two first attempts failed, after output
     assert_same_as_single(single, summary, tmp_path / "out")  # no duplicate, none lost
 
 
@@ -198,21 +205,13 @@ def test_import_and_help_do_not_load_pyspark():
 def test_one_gzip_file_is_spread_over_the_slots_and_retried(spark, inputs, tmp_path):
     """A .gz file is one block: its units are numbered where it is read, then
     repartitioned; a retried task after that shuffle still loses nothing."""
-    from kmner.processing.batches import FAIL_FIRST_ATTEMPT
-
     gz = [inputs[2]]
     ref = run_silver(SilverConfig(inputs=gz, output=str(tmp_path / "ref.jsonl")),
                      progress=False)
     rejects = [json.loads(x) for x in (tmp_path / "ref.rejects.jsonl").read_text().splitlines()]
-    markers = tmp_path / "failed"
-    markers.mkdir()
-    spark.sparkContext.setLocalProperty(FAIL_FIRST_ATTEMPT, str(markers))
-    try:
-        summary, manifest = run_spark(spark, gz, tmp_path / "out")
-    finally:
-        spark.sparkContext.setLocalProperty(FAIL_FIRST_ATTEMPT, None)
+    summary, manifest, failed = run_failing_first_attempts(spark, gz, tmp_path)
     assert manifest["engine"]["input_blocks"] == 1 and manifest["engine"]["partitions"] == 4
-    assert len(list(markers.iterdir())) == 2
+    assert failed == 2
     single = (ref, by_id(load_records(tmp_path / "ref.jsonl", allow_overlaps=True)), rejects)
     assert_same_as_single(single, summary, tmp_path / "out")
 

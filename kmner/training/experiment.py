@@ -150,20 +150,14 @@ def _load_test(ts: TestSet) -> LoadedTest:
 def predict_test(loaded, test: LoadedTest, descriptions: dict, batch_size: int,
                  log=print) -> list[Record]:
     """Ask ``test.ask`` (or ``test.types``), map the answers like the gold, keep
-    ``test.types``; a span answered under two types that map to one is kept once."""
+    ``test.types``. Predictions are flat (one type per span), so a map that merges
+    two types cannot make a span twice."""
     preds = _predict(loaded, test.records, test.ask or test.types, descriptions, batch_size,
                      log=log)
     if not test.ask:
         return preds
-    out = []
-    for rec in test.label_map.apply(preds):
-        seen, ents = set(), []
-        for e in rec.entities:
-            if e.type in test.types and (e.start, e.end, e.type) not in seen:
-                seen.add((e.start, e.end, e.type))
-                ents.append(e)
-        out.append(rec.copy_with(ents))
-    return out
+    return [rec.copy_with([e for e in rec.entities if e.type in test.types])
+            for rec in test.label_map.apply(preds)]
 
 
 def f1_with_ci(gold: Sequence[Record], pred: Sequence[Record], seed: int) -> dict:
@@ -247,7 +241,8 @@ def run_phase1(cfg: Phase1Config, *, log=print, progress: bool = True) -> dict:
 
     rows, results = [], {"tests": {}, "train_seconds": train_seconds,
                          "best_dev_f1": result.best_dev_f1, "epochs_run": result.epochs_run}
-    for name, recs in ((t.name, t.records) for t in tests):
+    for t in tests:
+        name, recs = t.name, t.records
         write_records(out / "predictions" / f"{slug(name)}.before.jsonl", before[name])
         write_records(out / "predictions" / f"{slug(name)}.after.jsonl", after[name])
         _compare(recs, {"before": before[name], "after": after[name]}, out / f"compare_{slug(name)}",

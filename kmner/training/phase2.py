@@ -116,7 +116,7 @@ def recipe_differences(model: str, settings: TrainConfig) -> list[str]:
             if k not in _NOT_RECIPE and k in saved and saved[k] != v]
 
 
-def _silver_step(cfg: Phase2Config, out: Path, progress: bool, log) -> Path:
+def _silver_step(cfg: Phase2Config, out: Path, progress: bool, log) -> tuple[Path, int]:
     silver_path = Path(cfg.silver) if cfg.silver else out / "silver.jsonl"
     if not cfg.silver:
         if not cfg.raw:
@@ -129,11 +129,13 @@ def _silver_step(cfg: Phase2Config, out: Path, progress: bool, log) -> Path:
         silver = random.Random(cfg.seed).sample(silver, cfg.max_silver)
     used = out / "silver_used.jsonl"
     write_records(used, silver)
-    return used
+    return used, len(silver)
 
 
-def _train_models(cfg: Phase2Config, out: Path, timings: dict, progress: bool, log) -> dict:
-    """The three models: silver, silver then gold, gold only (built or reused)."""
+def _train_models(cfg: Phase2Config, out: Path, timings: dict, progress: bool, log
+                  ) -> tuple[dict[str, str], int]:
+    """The three models (silver, silver then gold, gold only; built or reused) and
+    the number of silver sentences trained on (0 when the silver model is reused)."""
     def train(name: str, where: str, base_model: str, data_train: str) -> str:
         tc = train_config(getattr(cfg, where), where, base=base_model,
                           data={"train": data_train}, output_dir=str(out / name), seed=cfg.seed)
@@ -145,14 +147,17 @@ def _train_models(cfg: Phase2Config, out: Path, timings: dict, progress: bool, l
 
     starts = cfg.silver_train if (cfg.silver_train.get("base") or cfg.silver_train.get("encoder")) \
         else cfg.gold_train_settings
+    # the starting point of the models trained here (none when both are reused)
+    base = "" if cfg.silver_model and cfg.gold_only_model else \
+        _base_of(train_config(starts, "silver_train", seed=cfg.seed), out)
+    n_silver = 0
     if cfg.silver_model:
         silver_model = cfg.silver_model
         log(f"phase2: silver model reused: {silver_model}")
     else:
         t = time.time()
-        used = _silver_step(cfg, out, progress, log)
+        used, n_silver = _silver_step(cfg, out, progress, log)
         timings["silver"] = time.time() - t
-        base = _base_of(train_config(starts, "silver_train", seed=cfg.seed), out)
         silver_model = train("silver_model", "silver_train", base, str(used))
     # the fine-tune continues from the merged silver model (a full GLiNER2)
     finetuned = train("silver_then_gold", "gold_train_settings",
@@ -165,9 +170,8 @@ def _train_models(cfg: Phase2Config, out: Path, timings: dict, progress: bool, l
             log(f"phase2: gold-only model differs from gold_train_settings: {line}")
         log(f"phase2: gold-only model reused: {gold_only}")
     else:
-        base = _base_of(train_config(starts, "gold_train_settings", seed=cfg.seed), out)
         gold_only = train("gold_only", "gold_train_settings", base, cfg.gold_train)
-    return {"silver": silver_model, "silver+gold": finetuned, "gold-only": gold_only}
+    return {"silver": silver_model, "silver+gold": finetuned, "gold-only": gold_only}, n_silver
 
 
 def run_phase2(cfg: Phase2Config, *, log=print, progress: bool = True) -> dict:
@@ -184,7 +188,7 @@ def run_phase2(cfg: Phase2Config, *, log=print, progress: bool = True) -> dict:
     timings: dict[str, float] = {}
     gaz_pred = [p.copy_with([e for e in p.entities if e.type in test.types])
                 for p in gazetteer_predictions(test.records, out, cfg.gazetteer)]
-    models = _train_models(cfg, out, timings, progress, log)
+    models, n_silver = _train_models(cfg, out, timings, progress, log)
     descriptions = {**cfg.silver_train.get("descriptions", {}),
                     **cfg.gold_train_settings.get("descriptions", {})}
     systems = {"gazetteer": gaz_pred}
@@ -199,7 +203,7 @@ def run_phase2(cfg: Phase2Config, *, log=print, progress: bool = True) -> dict:
              out / "compare_vs_gold_only", cfg.seed,
              f"Phase 2 on {cfg.test.name}: silver then gold against gold only")
     results = {"test": cfg.test.name, "systems": {}, "timings": timings, "models": models,
-               "silver_sentences": 0 if cfg.silver_model else _count(out / "silver_used.jsonl")}
+               "silver_sentences": n_silver}
     rows = []
     for name, preds in systems.items():
         m = f1_with_ci(test.records, preds, cfg.seed)
@@ -219,10 +223,3 @@ def run_phase2(cfg: Phase2Config, *, log=print, progress: bool = True) -> dict:
     log(md)
     return results
 
-
-def _count(path: Path) -> int:
-    """Silver sentences this run trained on (0 when it reused a silver model)."""
-    if not path.is_file():
-        return 0
-    with open(path, encoding="utf-8") as fh:
-        return sum(1 for line in fh if line.strip())
