@@ -16,7 +16,8 @@ from kmner.training.config import DataConfig, TrainConfig
 from kmner.training.splitter import (DEFAULT_SPLITTER, KoreanWordSplitter, alignment_share,
                                      load_pretokenized, pretokenize, splitter_from_spec,
                                      splitter_spec)
-from tests.training_fixtures import TINY_TYPES, build_tiny_encoder, quiet, tiny_records, tiny_work
+from tests.training_fixtures import (TINY_TYPES, build_tiny_encoder, quiet, tiny_config,
+                                     tiny_records, tiny_work)
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 logging.getLogger("gliner2").setLevel(logging.WARNING)
@@ -29,13 +30,8 @@ def work(tmp_path_factory) -> Path:
 
 
 def make_config(work: Path, out: str, **kw) -> TrainConfig:
-    data = kw.pop("data", None) or DataConfig(train=str(work / "train.jsonl"),
-                                              dev=str(work / "dev.jsonl"))
-    base = dict(encoder=str(work / "enc"), output_dir=str(work / out), data=data,
-                descriptions=dict(TYPES), num_epochs=2, batch_size=4, eval_batch_size=8,
-                threshold=0.3)
-    base.update(kw)
-    return TrainConfig(**base)
+    return tiny_config(work, out, **{**dict(num_epochs=2, batch_size=4, eval_batch_size=8,
+                                            threshold=0.3), **kw})
 
 
 @pytest.fixture(scope="module")

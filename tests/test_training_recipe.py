@@ -15,9 +15,10 @@ from kmner.core.jsonl import write_records
 from kmner.core.records import Record
 from kmner.evaluation.scoring import score_records
 from kmner.evaluation.specificity import type_specificity
-from kmner.training.config import DataConfig, TrainConfig
+from kmner.training.config import TrainConfig
 from kmner.training.hooks import LengthBatches, SampleErrors, check_private_api
-from tests.training_fixtures import TINY_TYPES, build_tiny_encoder, quiet, tiny_records, tiny_work
+from tests.training_fixtures import (TINY_TYPES, build_tiny_encoder, quiet, tiny_config,
+                                     tiny_records, tiny_work)
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 logging.getLogger("gliner2").setLevel(logging.WARNING)
@@ -30,13 +31,10 @@ def work(tmp_path_factory) -> Path:
 
 
 def config(work: Path, out: str, **kw) -> TrainConfig:
-    base = dict(encoder=str(work / "enc"), output_dir=str(work / out),
-                data=DataConfig(train=str(work / "train.jsonl"), dev=str(work / "dev.jsonl")),
-                descriptions=dict(TYPES), use_lora=False, num_epochs=30, batch_size=8,
-                task_lr=5e-3, encoder_lr=5e-3, warmup_ratio=0.0, early_stopping=False,
-                tune_threshold=False, threshold=0.5, seed=0)
-    base.update(kw)
-    return TrainConfig(**base)
+    return tiny_config(work, out, **{
+        **dict(use_lora=False, num_epochs=30, batch_size=8, task_lr=5e-3, encoder_lr=5e-3,
+               warmup_ratio=0.0, early_stopping=False, tune_threshold=False, threshold=0.5,
+               seed=0), **kw})
 
 
 @pytest.fixture(scope="module")

@@ -16,12 +16,13 @@ import pytest
 from kmner.core.jsonl import write_records
 from kmner.core.records import Record
 from kmner.evaluation.scoring import score_records
-from kmner.training.config import DataConfig, TrainConfig
+from kmner.training.config import TrainConfig
 from kmner.training.devscore import THRESHOLD_GRID
 from kmner.training.model import load_model
 from kmner.training.predict import PredictStats, predict_records
 from kmner.training.train import run_training
-from tests.training_fixtures import TINY_TYPES, build_tiny_encoder, quiet, tiny_records, tiny_work
+from tests.training_fixtures import (TINY_TYPES, build_tiny_encoder, quiet, tiny_config,
+                                     tiny_records, tiny_work)
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 logging.getLogger("gliner2").setLevel(logging.WARNING)
@@ -36,14 +37,10 @@ def work(tmp_path_factory) -> Path:
 def config(work: Path, out: str, **kw) -> TrainConfig:
     # a constant learning rate: the first epoch of a 1-epoch and of a 2-epoch run
     # then see the same steps, so an interrupted run can be compared with a straight one
-    base = dict(encoder=str(work / "enc"), output_dir=str(work / out),
-                data=DataConfig(train=str(work / "train.jsonl"), dev=str(work / "dev.jsonl")),
-                descriptions=dict(TYPES), use_lora=False, num_epochs=2, batch_size=4,
-                task_lr=5e-3, encoder_lr=5e-3, warmup_ratio=0.0, scheduler_type="constant",
-                early_stopping=False, tune_threshold=False, precision="fp32", seed=0,
-                cpu_threads=1)
-    base.update(kw)
-    return TrainConfig(**base)
+    return tiny_config(work, out, **{
+        **dict(use_lora=False, num_epochs=2, batch_size=4, task_lr=5e-3, encoder_lr=5e-3,
+               warmup_ratio=0.0, scheduler_type="constant", early_stopping=False,
+               tune_threshold=False, precision="fp32", seed=0, cpu_threads=1), **kw})
 
 
 def weights(folder: Path) -> dict:

@@ -83,3 +83,14 @@ def tiny_work(folder: Path, *, n_train: int = 12, capitals: bool = False) -> Pat
     write_records(folder / "train.jsonl", tiny_records(n_train))
     write_records(folder / "dev.jsonl", tiny_records(6, "d"))
     return folder
+
+
+def tiny_config(work: Path, out: str, **settings):
+    """A TrainConfig on ``tiny_work``'s encoder, train and dev files and
+    TINY_TYPES, writing to ``work/out``; ``settings`` set or override any field."""
+    from kmner.training.config import DataConfig, TrainConfig
+
+    base = dict(encoder=str(work / "enc"), output_dir=str(work / out),
+                data=DataConfig(train=str(work / "train.jsonl"), dev=str(work / "dev.jsonl")),
+                descriptions=dict(TINY_TYPES))
+    return TrainConfig(**{**base, **settings})
