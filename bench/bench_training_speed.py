@@ -8,14 +8,17 @@ costs accuracy shows).
 
 Variants: bf16 autocast with length-grouped batches; no dropout (every dropout
 of the model and the LoRA branch at 0, which also lets CPU attention run without a
-random mask) with length-grouped batches in fp32; and that with LoRA on the
-attention projections q/k/v (and the heads) instead of every encoder linear layer. ``--base`` starts
+random mask) with length-grouped batches in fp32; that with LoRA on the
+attention projections q/k/v (and the heads) instead of every encoder linear layer;
+and that in the top 8 or 6 of the 12 encoder layers only (``lora_top_layers``:
+backward stops below them). ``--base`` starts
 LoRA from a trained GLiNER2 (the kmner base), so the dev F1 of a short run says
 something; without it a fresh base is built on ``--encoder``.
 
 Prints one line per run and the median examples/s per variant, and writes
-bench/results/training_speed.json (or --out). Target: at least 2x the old
-recipe (LoRA, 2 threads) at equal dev F1.
+bench/results/training_speed.json (or --out). The headline speed-up is the
+fastest variant whose dev F1 is at most ``EQUAL_F1`` below the old recipe's.
+Target: at least 2x the old recipe (LoRA, 2 threads) at equal dev F1.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from kmner.training.model import build_base  # noqa: E402
 from kmner.training.train import run_training  # noqa: E402
 
 BEFORE = "fp32, random batches, dropout on (before)"
+QKV_AND_HEADS = ["encoder.query", "encoder.key", "encoder.value", "span_rep", "classifier"]
 VARIANTS = {
     BEFORE: {"precision": "fp32", "group_by_length": False, "lora_dropout": 0.1},
     "bf16 + length groups": {"precision": "bf16", "group_by_length": True, "lora_dropout": 0.1},
@@ -46,12 +50,20 @@ VARIANTS = {
                                           "lora_dropout": 0.0, "dropout": 0.0},
     # LoRA on the attention projections (and the heads) only: no adapter on the three
     # dense layers of each encoder layer, whose branches cost Python and matmul time
-    "no dropout + LoRA on q/k/v (now)": {
+    "no dropout + LoRA on q/k/v": {
         "precision": "fp32", "group_by_length": True, "lora_dropout": 0.0, "dropout": 0.0,
-        "lora_target_modules": ["encoder.query", "encoder.key", "encoder.value", "span_rep",
-                                "classifier"]},
+        "lora_target_modules": QKV_AND_HEADS},
+    # adapters in the top layers only: nothing below them trains, so backward stops there
+    "that, top 8 of 12 layers": {
+        "precision": "fp32", "group_by_length": True, "lora_dropout": 0.0, "dropout": 0.0,
+        "lora_target_modules": QKV_AND_HEADS, "lora_top_layers": 8},
+    "that, top 6 of 12 layers": {
+        "precision": "fp32", "group_by_length": True, "lora_dropout": 0.0, "dropout": 0.0,
+        "lora_target_modules": QKV_AND_HEADS, "lora_top_layers": 6},
 }
-NOW = "no dropout + LoRA on q/k/v (now)"
+# "equal dev F1": the headline is the fastest variant whose dev F1 is at most this
+# much below the old recipe's (dev is 28 sentences, where one span moves F1 ~0.007)
+EQUAL_F1 = 0.01
 
 
 def one_run(args, work: Path, base: Path, name: str, settings: dict, i: int) -> dict:
@@ -107,16 +119,20 @@ def main(argv=None) -> dict:
                           r["examples_per_s"] for r in rows if r["variant"] == name),
                       "dev_f1": [r["dev_f1"] for r in rows if r["variant"] == name]}
                for name in VARIANTS}
-    before, now = (summary[n]["examples_per_s_median"] for n in (BEFORE, NOW))
+    before = summary[BEFORE]["examples_per_s_median"]
+    floor = min(summary[BEFORE]["dev_f1"]) - EQUAL_F1
+    now_name = max((n for n in VARIANTS if min(summary[n]["dev_f1"]) >= floor),
+                   key=lambda n: summary[n]["examples_per_s_median"])
+    now = summary[now_name]["examples_per_s_median"]
     ratio = now / before
     for name in VARIANTS:
         print(f"{name:<42} median {summary[name]['examples_per_s_median']:6.2f} examples/s, "
               f"dev F1 {summary[name]['dev_f1']}")
-    print(f"speed-up {ratio:.2f}x ({now:.2f} vs {before:.2f} examples/s; target >= 2x at "
-          f"equal dev F1)")
+    print(f"speed-up {ratio:.2f}x: {now_name}, {now:.2f} vs {before:.2f} examples/s "
+          f"(fastest at dev F1 >= the old recipe's - {EQUAL_F1}; target >= 2x)")
     out = {"machine": {**environment(), "load_average_at_end": os.getloadavg()},
            "settings": {k: v for k, v in vars(args).items()}, "runs": rows,
-           "summary": summary, "speedup": round(ratio, 3),
+           "summary": summary, "speedup": round(ratio, 3), "fastest_at_equal_dev_f1": now_name,
            "train_examples": len(train), "dev_sentences": len(dev)}
     write_json(args.out, out)
     return out

@@ -38,9 +38,9 @@ def word_tags(rec: Record, offsets, types: list[str]) -> list[str]:
         tok = span_tokens(offsets, e.start, e.end)
         if tok is None or e.type not in types:
             continue  # unreachable for this splitter: counted as a miss at test time
-        first, last = tok
+        first, end = tok  # span_tokens gives [first, end): end is exclusive
         tags[first] = f"B-{e.type}"
-        for i in range(first + 1, last + 1):
+        for i in range(first + 1, end):
             tags[i] = f"I-{e.type}"
     return tags
 
@@ -132,6 +132,7 @@ def train(args, tr: Data, dev: Data, test: Data, labels, tokenizer):
         model.train(), head.train()
         order = list(range(len(tr.records)))
         rng.shuffle(order)
+        losses = []
         for b in range(0, len(order), args.batch_size):
             ids, mask, firsts, gold = tr.batch(order[b:b + args.batch_size], tokenizer.pad_token_id)
             hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
@@ -142,12 +143,16 @@ def train(args, tr: Data, dev: Data, test: Data, labels, tokenizer):
             sel = logits[[r for r, _, _ in rows], [f for _, f, _ in rows]]
             loss = torch.nn.functional.cross_entropy(sel, torch.tensor([g for _, _, g in rows]))
             loss.backward()
+            losses.append(loss.item())
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step(), sched.step(), opt.zero_grad()
         model.eval(), head.eval()
         f1 = score_records(dev.records, predict(model, head, dev, labels, tokenizer.pad_token_id)).micro.f1
-        history.append({"epoch": epoch, "dev_f1": f1, "seconds": time.time() - t0})
-        print(f"epoch {epoch}: dev F1 {f1:.4f} ({time.time() - t0:.0f}s)", flush=True)
+        mean_loss = sum(losses) / max(1, len(losses))
+        history.append({"epoch": epoch, "train_loss": mean_loss, "dev_f1": f1,
+                        "seconds": time.time() - t0})
+        print(f"epoch {epoch}: train loss {mean_loss:.4f}, dev F1 {f1:.4f} "
+              f"({time.time() - t0:.0f}s)", flush=True)
         if f1 > best[0]:
             best = (f1, predict(model, head, test, labels, tokenizer.pad_token_id))
     return best, history, time.time() - t0

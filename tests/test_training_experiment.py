@@ -93,6 +93,16 @@ def test_phase2_silver_gold_and_gazetteer(tmp_path):
                  .read_text(encoding="utf-8").splitlines()]
         assert {e["type"] for r in preds for e in r["entities"]} <= {"Disease", "Body"}
 
+    # reuse all three: nothing trains; a fine-tune that did not start from this silver
+    # model is logged
+    lines = []
+    third = dataclasses.replace(again, output_dir=str(tmp_path / "p2c"),
+                                silver_model=res["models"]["gold-only"],
+                                silver_then_gold_model=res["models"]["silver+gold"])
+    res3 = run_phase2(third, log=lines.append, progress=False)
+    assert res3["timings"] == {} and res3["models"]["silver+gold"] == res["models"]["silver+gold"]
+    assert any("silver-then-gold model started from" in str(line) for line in lines)
+
 
 # -- configs without sentinel values ------------------------------------------
 
@@ -105,8 +115,8 @@ def test_yaml_configs_load_and_validate_nested_train_settings():
     t1 = train_config(p1.train, "train", seed=p1.seed)
     assert (t1.base, t1.encoder, t1.lora_r, t1.data.dev_fraction) == ("runs/pretrain/model", "", 16, 0.2)
     p2 = load_config(Phase2Config, "configs/phase2.yaml")
-    assert (p2.silver_model, p2.gold_only_model) == ("runs/pretrain/model",
-                                                      "runs/supervised_diagnosis")
+    assert (p2.silver_model, p2.silver_then_gold_model, p2.gold_only_model) == (
+        "runs/pretrain/model", "runs/supervised_diagnosis", "runs/gold_only_diagnosis")
     assert p2.test.ask == ["Disease", "Body", "Symptom"]
     # the gold runs start from a filled-in base: the encoder is dropped, data merged
     gold = train_config(p2.gold_train_settings, "gold_train_settings", base="runs/x",

@@ -16,7 +16,8 @@ from kmner.core.records import Record
 from kmner.evaluation.scoring import score_records
 from kmner.evaluation.specificity import type_specificity
 from kmner.training.config import TrainConfig
-from kmner.training.hooks import LengthBatches, SampleErrors, check_private_api
+from kmner.training.batching import LengthBatches
+from kmner.training.hooks import SampleErrors, check_private_api
 from tests.training_fixtures import (TINY_TYPES, build_tiny_encoder, quiet, tiny_config,
                                      tiny_records, tiny_work)
 
@@ -152,10 +153,10 @@ def _trainer_with_a_failing_sample(work: Path, out: str, max_failed: int):
         return original(scores, structure, *a, **k)
 
     model.compute_struct_loss_from_scores = fails_every_third
-    trainer = make_trainer_class()(model=model, config=TrainingConfig(
-        output_dir=str(work / out / "ck"), num_epochs=1, batch_size=4, use_lora=False,
-        save_best=False, logging_steps=1, eval_strategy="epoch"))
-    trainer.kmner = TrainerOptions(max_failed_samples=max_failed)
+    trainer = make_trainer_class(TrainerOptions(max_failed_samples=max_failed))(
+        model=model, config=TrainingConfig(
+            output_dir=str(work / out / "ck"), num_epochs=1, batch_size=4, use_lora=False,
+            save_best=False, logging_steps=1, eval_strategy="epoch"))
     return trainer, examples, calls
 
 
@@ -246,3 +247,27 @@ def test_dropout_setting_reaches_every_dropout_of_the_model(work):
     assert torch.equal(encode(), encode())  # attention dropout included
     with pytest.raises(ValueError, match="dropout must be in"):
         TrainConfig(encoder="e", dropout=1.0)
+
+
+def test_lora_top_layers_puts_adapters_in_the_top_encoder_layers_only(work):
+    import json
+
+    from safetensors.torch import load_file
+
+    from kmner.core.errors import InputError
+    from kmner.training.train import run_training
+
+    res = run_training(config(work, "top1", use_lora=True, num_epochs=1, lora_top_layers=1,
+                              lora_target_modules=["encoder", "span_rep"]),
+                       progress=False, log=quiet)
+    targets = json.loads((res.model_dir / "adapter_config.json").read_text())["target_modules"]
+    keys = load_file(str(res.model_dir / "adapter_model.safetensors"))
+    assert any(".layer.1." in t for t in targets)  # the tiny encoder has layers 0 and 1
+    assert not any(".layer.0." in t for t in targets)
+    assert not any(".layer.0." in k for k in keys) and any(".layer.1." in k for k in keys)
+    assert any(t.startswith("span_rep") for t in targets)  # heads keep their adapters
+    _, pred = _predict(res.model_dir, tiny_records(3, "t"))
+    assert len(pred) == 3
+    with pytest.raises(InputError, match="lora_top_layers: 3 is more than"):
+        run_training(config(work, "top3", use_lora=True, num_epochs=1, lora_top_layers=3),
+                     progress=False, log=quiet)

@@ -119,6 +119,9 @@ class TrainConfig:
     lora_target_modules: GLiNER2 module groups that get LoRA layers: any of
         ``encoder``, ``encoder.query``/``key``/``value``/``dense``, ``span_rep``,
         ``classifier``, ``count_embed``, ``count_pred``.
+    lora_top_layers: LoRA layers in the top N encoder layers only (0 = every
+        layer). Nothing below them trains, so backward stops there: a CPU speed
+        lever (bench/bench_training_speed.py).
     dropout: while training, every dropout probability of the model (encoder
         and heads; the LoRA branch has ``lora_dropout``); None keeps the
         checkpoint's own (0.1 in BERT-style encoders). A CPU speed lever: each
@@ -190,6 +193,7 @@ class TrainConfig:
     lora_dropout: float = 0.1
     lora_target_modules: list[str] = field(
         default_factory=lambda: ["encoder", "span_rep", "classifier"])
+    lora_top_layers: int = 0
     dropout: float | None = None
     num_epochs: int = 20
     max_steps: int = -1
@@ -221,6 +225,7 @@ class TrainConfig:
     RANGES: ClassVar[dict] = {
         "max_width": (0, None), "max_width_cap": (1, None), "max_len": (1, None),
         "lora_r": (1, None), "lora_alpha": (0, None), "lora_dropout": (0, 1),
+        "lora_top_layers": (0, None),
         "num_epochs": (1, None), "max_steps": (-1, None), "batch_size": (1, None),
         "eval_batch_size": (1, None), "gradient_accumulation_steps": (1, None),
         "task_lr": (0, None), "encoder_lr": (0, None), "weight_decay": (0, None),

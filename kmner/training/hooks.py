@@ -1,10 +1,10 @@
 """Every place where kmner reaches into GLiNER2 2.1.0 beyond its public API.
 
 GLiNER2's trainer has no extension points for what kmner needs, so a subclass
-overrides five private methods, and the prompt sampling is set on the
+overrides six private methods, and the prompt sampling is set on the
 processor's ``sampling_config``. All of it lives here, and
 :data:`PRIVATE_API` lists what is relied on, so a test
-(``tests/test_training_hooks.py``) fails the moment a GLiNER2 release renames
+(``tests/test_training_recipe.py``) fails the moment a GLiNER2 release renames
 or reshapes any of it:
 
 - ``ExtractorTrainer._backward_one(batch, step, use_amp, amp_dtype, *, is_last_micro)``:
@@ -33,6 +33,11 @@ or reshapes any of it:
   span, so the loss says directly which of the asked types a mention is. In the
   BCE the few gold spans' type terms are drowned by hundreds of negative spans
   that push every type's query the same way;
+- ``ExtractorTrainer._setup_lora``: LoRA in the top N encoder layers only
+  (``lora_top_layers``). GLiNER2's ``apply_lora`` resolves its target groups
+  with ``gliner2.training.lora._resolve_targets`` at call time, so the hook
+  narrows that function's answer while LoRA is set up. With no trainable weight
+  below them, backward stops at the lowest adapted layer;
 - ``ExtractorTrainer._log_metrics`` and ``_save_checkpoint``: dev F1 on the
   progress bar, epoch numbers after a resume, and a state file per checkpoint.
 """
@@ -48,6 +53,7 @@ from dataclasses import dataclass, field, replace
 
 from kmner.core.errors import InputError
 from kmner.core.jsonl import write_json
+from kmner.training.batching import LengthBatches
 
 PINNED_GLINER2 = "2.1.0"
 STATE_FILE = "kmner_state.json"
@@ -59,6 +65,8 @@ PRIVATE_API: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     ("gliner2.training.trainer", "ExtractorTrainer._create_dataloader",
      ("self", "dataset", "batch_size", "shuffle", "is_training")),
     ("gliner2.training.trainer", "ExtractorTrainer._create_optimizer", ("self",)),
+    ("gliner2.training.trainer", "ExtractorTrainer._setup_lora", ("self",)),
+    ("gliner2.training.lora", "_resolve_targets", ("model", "targets")),
     ("gliner2.training.trainer", "ExtractorTrainer._log_metrics", ("self", "metrics", "prefix")),
     ("gliner2.training.trainer", "ExtractorTrainer._save_checkpoint", ("self", "name")),
     ("gliner2.models.span.model", "Extractor.compute_struct_loss_from_scores",
@@ -249,46 +257,25 @@ class TrainerOptions:
     group_by_length: bool = True
     type_lr: float | None = None
     max_failed_samples: int = 0
+    lora_top_layers: int = 0
     epoch_offset: int = 0
     history: list[dict] = field(default_factory=list)
 
 
-class LengthBatches:
-    """Batches of similar length: shuffle, sort within windows of ``window``
-    batches, cut, shuffle the batches. Every example is in exactly one batch per
-    epoch (the last batch of a window may be smaller; none is dropped), and the
-    order is a function of ``seed`` and the epoch (``set_epoch``)."""
+_ENCODER_LAYER = re.compile(r"^encoder\..*\.layer\.(\d+)\.")
 
-    def __init__(self, lengths, batch_size: int, *, window: int = 16, seed: int = 0):
-        self.lengths = list(lengths)
-        self.batch_size = int(batch_size)
-        self.window = int(window)
-        self.seed = int(seed)
-        self.epoch = 0
 
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = int(epoch)
-
-    def batches(self) -> list[list[int]]:
-        import random
-
-        rng = random.Random(self.seed * 1_000_003 + self.epoch)
-        order = list(range(len(self.lengths)))
-        rng.shuffle(order)
-        span = self.batch_size * self.window
-        out = []
-        for start in range(0, len(order), span):
-            group = sorted(order[start:start + span], key=self.lengths.__getitem__)
-            out += [group[i:i + self.batch_size] for i in range(0, len(group), self.batch_size)]
-        rng.shuffle(out)
-        return out
-
-    def __iter__(self):
-        self.epoch += 1  # GLiNER2 calls set_epoch only on a loader's sampler
-        return iter(self.batches())
-
-    def __len__(self) -> int:
-        return -(-len(self.lengths) // self.batch_size)
+def only_top_layers(module_names: list[str], top: int) -> list[str]:
+    """The module names outside the encoder's layers (the heads), and those of
+    its ``top`` highest layers."""
+    index = {n: int(m.group(1)) for n in module_names if (m := _ENCODER_LAYER.match(n))}
+    if not index:
+        return list(module_names)
+    n_layers = max(index.values()) + 1
+    if top > n_layers:
+        raise InputError(f"lora_top_layers: {top} is more than the encoder's {n_layers} "
+                         f"layers; use at most {n_layers} (or 0 for all)")
+    return [n for n in module_names if index.get(n, n_layers) >= n_layers - top]
 
 
 def _type_side(name: str) -> bool:
@@ -350,6 +337,20 @@ class KmnerTrainerMixin:
         return DataLoader(dataset, batch_sampler=batches, num_workers=loader.num_workers,
                           collate_fn=loader.collate_fn)
 
+    def _setup_lora(self):
+        top = self.kmner.lora_top_layers
+        if not (self.config.use_lora and top):
+            return super()._setup_lora()
+        import gliner2.training.lora as gliner2_lora
+
+        resolve = gliner2_lora._resolve_targets
+        gliner2_lora._resolve_targets = lambda model, targets: only_top_layers(
+            resolve(model, targets), top)
+        try:
+            return super()._setup_lora()
+        finally:
+            gliner2_lora._resolve_targets = resolve
+
     def _create_optimizer(self):
         from torch.optim import AdamW
 
@@ -408,9 +409,11 @@ class KmnerTrainerMixin:
 
 
 
-def make_trainer_class():
+def make_trainer_class(options: TrainerOptions | None = None):
     """GLiNER2's ``ExtractorTrainer`` with :class:`KmnerTrainerMixin` (gliner2 is
-    imported here, not at module import)."""
+    imported here, not at module import). ``options`` are in place before
+    GLiNER2's ``__init__`` runs, which already sets LoRA up."""
     from gliner2.training.trainer import ExtractorTrainer
 
-    return type("KmnerTrainer", (KmnerTrainerMixin, ExtractorTrainer), {})
+    return type("KmnerTrainer", (KmnerTrainerMixin, ExtractorTrainer),
+                {"kmner": options or TrainerOptions()})

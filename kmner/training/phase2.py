@@ -1,10 +1,11 @@
 """``kmner experiment phase2``: silver from raw text, then gold; against gold only
 and the gazetteer alone, on one test set, with paired significance tests.
 
-A run may reuse models built before (``silver_model``, ``gold_only_model``): the
-kmner base of ``kmner model pretrain`` is a model trained on silver at a larger
-scale than one experiment can afford on a CPU, and the supervised run of
-``configs/supervised_diagnosis.yaml`` is the gold-only model of the same recipe."""
+A run may reuse models built before (``silver_model``, ``silver_then_gold_model``,
+``gold_only_model``): the kmner base of ``kmner model pretrain`` is a model
+trained on silver at a larger scale than one experiment can afford on a CPU; (b),
+``configs/supervised_diagnosis.yaml``, is its fine-tune on gold; and
+``configs/gold_only_diagnosis.yaml`` is the same recipe from the bare encoder."""
 
 from __future__ import annotations
 
@@ -41,9 +42,13 @@ class Phase2Config:
     silver_model: an already trained silver model (a run folder or model
         directory), e.g. the base of ``kmner model pretrain``: the silver step and
         the silver training are skipped.
+    silver_then_gold_model: an already trained fine-tune of ``silver_model`` on
+        ``gold_train`` with ``gold_train_settings``, e.g. the (b) run of
+        ``configs/supervised_diagnosis.yaml`` (its saved run config is compared
+        with them and any difference is logged).
     gold_only_model: an already trained gold-only model, trained on ``gold_train``
-        with ``gold_train_settings`` from the same starting point (its saved run
-        config is compared with them and any difference is logged).
+        with ``gold_train_settings`` from the same starting point (compared the
+        same way).
     gazetteer: compiled gazetteer or term table (default: the bundled one).
     max_silver: keep at most this many silver sentences with entities (0 = all),
         a seeded sample: for scaled-down CPU runs.
@@ -61,6 +66,7 @@ class Phase2Config:
     raw: list[str] = field(default_factory=list)
     silver: str = ""
     silver_model: str = ""
+    silver_then_gold_model: str = ""
     gold_only_model: str = ""
     gazetteer: str = ""
     max_silver: int = 0
@@ -103,14 +109,19 @@ def recall_outside_gazetteer(gold: list[Record], pred: list[Record], gazetteer: 
             "recall": hit / total if total else 0.0}
 
 
+def _saved_config(model: str) -> dict | None:
+    """The training config saved beside ``model`` (its run folder's run.yaml)."""
+    run_file = next((p for p in (Path(model) / "run.yaml", Path(model).parent / "run.yaml")
+                     if p.is_file()), None)
+    return None if run_file is None else (load_mapping(run_file) or {}).get("config") or {}
+
+
 def recipe_differences(model: str, settings: TrainConfig) -> list[str]:
     """Keys of the run config saved beside ``model`` that differ from ``settings``
     (starting point, output and data paths aside); a model without one is one line."""
-    run_file = next((p for p in (Path(model) / "run.yaml", Path(model).parent / "run.yaml")
-                     if p.is_file()), None)
-    if run_file is None:
+    saved = _saved_config(model)
+    if saved is None:
         return [f"{model}: no run.yaml beside it, its recipe cannot be compared"]
-    saved = (load_mapping(run_file) or {}).get("config") or {}
     wanted = to_mapping(settings)
     return [f"{k}: {saved.get(k)!r} there, {v!r} here" for k, v in sorted(wanted.items())
             if k not in _NOT_RECIPE and k in saved and saved[k] != v]
@@ -130,6 +141,20 @@ def _silver_step(cfg: Phase2Config, out: Path, progress: bool, log) -> tuple[Pat
     used = out / "silver_used.jsonl"
     write_records(used, silver)
     return used, len(silver)
+
+
+def _reused(cfg: Phase2Config, model: str, name: str, log, base: str = "") -> str:
+    """A model trained before: log how its saved recipe (and, given ``base``, its
+    starting point) differs from this run's ``gold_train_settings``."""
+    settings = train_config(cfg.gold_train_settings, "gold_train_settings", base="x",
+                            data={"train": cfg.gold_train}, seed=cfg.seed)
+    for line in recipe_differences(model, settings):
+        log(f"phase2: {name} model differs from gold_train_settings: {line}")
+    saved_base = (_saved_config(model) or {}).get("base")
+    if base and saved_base and Path(saved_base).resolve() != Path(base).resolve():
+        log(f"phase2: {name} model started from {saved_base}, not from the silver model {base}")
+    log(f"phase2: {name} model reused: {model}")
+    return model
 
 
 def _train_models(cfg: Phase2Config, out: Path, timings: dict, progress: bool, log
@@ -159,16 +184,14 @@ def _train_models(cfg: Phase2Config, out: Path, timings: dict, progress: bool, l
         used, n_silver = _silver_step(cfg, out, progress, log)
         timings["silver"] = time.time() - t
         silver_model = train("silver_model", "silver_train", base, str(used))
-    # the fine-tune continues from the merged silver model (a full GLiNER2)
-    finetuned = train("silver_then_gold", "gold_train_settings",
-                      str(resolve_model_dir(silver_model)), cfg.gold_train)
+    if cfg.silver_then_gold_model:
+        finetuned = _reused(cfg, cfg.silver_then_gold_model, "silver-then-gold", log,
+                            base=str(resolve_model_dir(silver_model)))
+    else:  # the fine-tune continues from the merged silver model (a full GLiNER2)
+        finetuned = train("silver_then_gold", "gold_train_settings",
+                          str(resolve_model_dir(silver_model)), cfg.gold_train)
     if cfg.gold_only_model:
-        gold_only = cfg.gold_only_model
-        settings = train_config(cfg.gold_train_settings, "gold_train_settings", base="x",
-                                data={"train": cfg.gold_train}, seed=cfg.seed)
-        for line in recipe_differences(gold_only, settings):
-            log(f"phase2: gold-only model differs from gold_train_settings: {line}")
-        log(f"phase2: gold-only model reused: {gold_only}")
+        gold_only = _reused(cfg, cfg.gold_only_model, "gold-only", log)
     else:
         gold_only = train("gold_only", "gold_train_settings", base, cfg.gold_train)
     return {"silver": silver_model, "silver+gold": finetuned, "gold-only": gold_only}, n_silver

@@ -262,14 +262,14 @@ def dev_metrics_fn(cfg: TrainConfig, data: PreparedData, sp: Splitters):
 
 def make_trainer(cfg: TrainConfig, model, out: Path, data: PreparedData, sp: Splitters,
                  resume: ResumeState, log):
-    Trainer = make_trainer_class()
-    gconf = gliner_training_config(cfg, out, cfg.num_epochs - resume.epoch_offset)
-    trainer = Trainer(model=model, config=gconf,
-                      compute_metrics=dev_metrics_fn(cfg, data, sp))
-    trainer.kmner = TrainerOptions(
+    options = TrainerOptions(
         cpu_bf16=_cpu_bf16(cfg), group_by_length=cfg.group_by_length, type_lr=cfg.type_lr,
-        max_failed_samples=cfg.max_failed_samples, epoch_offset=resume.epoch_offset,
+        max_failed_samples=cfg.max_failed_samples, lora_top_layers=cfg.lora_top_layers,
+        epoch_offset=resume.epoch_offset,
         history=list(resume.state.get("history", [])))
+    gconf = gliner_training_config(cfg, out, cfg.num_epochs - resume.epoch_offset)
+    trainer = make_trainer_class(options)(model=model, config=gconf,
+                                          compute_metrics=dev_metrics_fn(cfg, data, sp))
     if cfg.resume_from:
         if cfg.use_lora:
             load_adapter_weights(trainer.model, cfg.resume_from)

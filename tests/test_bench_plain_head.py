@@ -1,0 +1,37 @@
+"""The plain token-head reference in bench/ tags words BIO exactly over each gold
+span (an off-by-one there once tagged the particle after every entity)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from kmner.core.records import Entity, Record
+from kmner.training.splitter import KoreanWordSplitter
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "plain_token_head.py"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("plain_token_head", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bio_tags_cover_each_gold_span_exactly_and_decode_back():
+    bench = _bench()
+    text = "어지럼증이 걱정되어 왼쪽 무릎 통증으로 내원했다."
+    gold = [Entity("Symptom", "어지럼증", 0, 4), Entity("Body", "왼쪽 무릎", 11, 16),
+            Entity("Symptom", "통증", 17, 19)]
+    rec = Record("r1", text, gold)
+    splitter = KoreanWordSplitter("kiwi-terms")
+    splitter.prepare([text])
+    offsets = splitter.offsets(text)
+    tags = bench.word_tags(rec, offsets, ["Body", "Symptom"])
+    words = [text[s:e] for s, e in offsets]
+    assert tags[words.index("어지럼증")] == "B-Symptom"
+    assert tags[words.index("어지럼증") + 1] == "O"  # the particle 이 is not the entity's
+    decoded = bench.decode(rec, offsets, tags)
+    assert {(e.type, e.start, e.end) for e in decoded.entities} == \
+        {(e.type, e.start, e.end) for e in gold}
