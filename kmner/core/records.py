@@ -14,6 +14,13 @@ from typing import Any, Iterable, Mapping
 from kmner.core.errors import InputError
 
 KBMC_TYPES = ("Disease", "Body", "Treatment")
+# Short Korean definitions of the KBMC types: GLiNER2 reads them as label prompts
+# (training, GLiNER2 data export and instruction data share this one default).
+KBMC_DESCRIPTIONS: dict[str, str] = {
+    "Disease": "질병, 증상, 의학적 상태",
+    "Body": "신체 부위, 장기, 해부학적 구조",
+    "Treatment": "치료법, 시술, 약물 투여",
+}
 
 _ENTITY_KEYS = {"type", "text", "start", "end", "meta"}
 _RECORD_KEYS = {"id", "text", "entities", "meta"}

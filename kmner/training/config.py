@@ -8,14 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from kmner.core.records import KBMC_DESCRIPTIONS
 from kmner.core.runinfo import from_mapping
 from kmner.training.hooks import TYPE_POOLINGS
 
-DEFAULT_DESCRIPTIONS: dict[str, str] = {
-    "Disease": "질병, 증상, 의학적 상태",
-    "Body": "신체 부위, 장기, 해부학적 구조",
-    "Treatment": "치료법, 시술, 약물 투여",
-}
+DEFAULT_DESCRIPTIONS = KBMC_DESCRIPTIONS
 
 
 @dataclass

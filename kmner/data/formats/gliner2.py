@@ -19,19 +19,14 @@ from typing import Any, Iterable, Iterator, Literal, Mapping, Sequence
 
 from kmner.core.errors import InputError
 from kmner.core.jsonl import write_json_lines
-from kmner.core.records import Entity, Record
+from kmner.core.records import KBMC_DESCRIPTIONS, Entity, Record
 from kmner.data.mentions import Ambiguous, Located, locate_mentions
 from kmner.data.report import Report
 from kmner.data.textio import default_id, iter_json_lines
 
 MentionForm = Literal["auto", "strings", "spans"]
 
-# Short Korean definitions of the KBMC types; the model reads them as label prompts.
-DEFAULT_DESCRIPTIONS: dict[str, str] = {
-    "Disease": "질병, 증상, 의학적 상태",
-    "Body": "신체 부위, 장기, 해부학적 구조",
-    "Treatment": "치료법, 시술, 약물 투여",
-}
+DEFAULT_DESCRIPTIONS = KBMC_DESCRIPTIONS
 
 
 def split_mentions(entities: Mapping[str, Any]) -> tuple[list[tuple[str, str]],
