@@ -15,6 +15,7 @@ GLiNER2 2.1.0 does not save the word splitter, and a LoRA adapter folder has no
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -144,6 +145,22 @@ def ensure_base(encoder: str, out_dir: str | os.PathLike, **kwargs) -> Path:
     return out
 
 
+class _ExtractorConfigNotice(logging.Filter):
+    """GLiNER2 reads its encoder's settings from the extractor's own config.json, so
+    transformers warns on every load that a model of type ``extractor`` builds
+    another type. That is how GLiNER2 2.1.0 works, not a fault, and the warning
+    alarmed users of ``kmner predict``; this filter drops that one message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "You are using a model of type `extractor`" not in record.getMessage()
+
+
+def _quiet_extractor_config_notice() -> None:
+    logger = logging.getLogger("transformers.configuration_utils")
+    if not any(isinstance(f, _ExtractorConfigNotice) for f in logger.filters):
+        logger.addFilter(_ExtractorConfigNotice())
+
+
 def load_gliner(path: str, *, max_width: int | None = None, device: str | None = None):
     """Any GLiNER2 checkpoint (local folder or hub id), optionally with another
     ``max_width`` (it only sets how many widths are enumerated, not weight shapes)."""
@@ -160,6 +177,7 @@ def load_gliner(path: str, *, max_width: int | None = None, device: str | None =
         cfg.span_head = dict(cfg.span_head, max_width=int(max_width))
         cfg.max_width = int(max_width)
         kwargs["config"] = cfg
+    _quiet_extractor_config_notice()
     model = GLiNER2.from_pretrained(str(path), **kwargs)
     if device:
         model.to(device)
