@@ -81,6 +81,46 @@ def run_cmd(
         raise typer.Exit(2)
 
 
+@app.command("augment")
+def augment_cmd(
+    silver: Path = typer.Argument(..., help="Dictionary silver JSONL (`kmner silver run`)."),
+    predictions: Path = typer.Argument(..., help="`kmner predict` output on the same "
+                                                 "records (spans carry meta.score)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Augmented silver JSONL."),
+    min_score: float = typer.Option(0.5, "--min-score",
+                                    help="Keep model spans scoring at least this."),
+    types: Optional[str] = typer.Option(None, "--types",
+                                        help="Comma-separated types to keep (default: all)."),
+    label_map: Optional[str] = typer.Option(None, "--label-map",
+                                            help="Map the dictionary's types first, "
+                                                 "e.g. 'Treatment=' to drop one."),
+) -> None:
+    """Model-in-the-loop silver: add a model's confident spans to dictionary silver."""
+    from kmner.core.jsonl import load_records, write_records
+    from kmner.core.paths import check_outputs
+    from kmner.silver.augment import augment_silver
+
+    check_outputs(inputs=[silver, predictions], files=[output, report_path(output)])
+    records = LabelMap.parse(label_map).apply(load_records(silver, allow_overlaps=True))
+    keep = {t.strip() for t in types.split(",") if t.strip()} if types else None
+    out, report = augment_silver(records, load_records(predictions), min_score=min_score,
+                                 keep_types=keep)
+    write_records(output, out)
+    d = report.to_dict()
+    write_json(report_path(output), {"min_score": min_score, "types": sorted(keep or []),
+                                     "label_map": label_map, **d})
+    typer.echo(f"records: {d['records']} written ({d['records_without_prediction']} without "
+               f"a prediction); model spans added {sum(report.model_spans.values())} "
+               f"{d['model_spans_added']}, {d['model_spans_below_min_score']} below "
+               f"{min_score}; dictionary spans kept {sum(report.dictionary_kept.values())}, "
+               f"{d['dictionary_spans_overlapping_a_model_span']} yielded to a model span")
+    typer.echo(f"wrote {output} (report: {report_path(output)})")
+
+
+def report_path(output: Path) -> Path:
+    return output.with_name(output.name.removesuffix(".jsonl") + ".augment.json")
+
+
 @app.command("stats")
 def stats_cmd(silver: Path = typer.Argument(..., help="Silver JSONL."),
               top: int = typer.Option(10, min=0, help="Top terms per type."),
