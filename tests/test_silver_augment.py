@@ -39,6 +39,9 @@ def test_confident_model_spans_win_overlaps_and_dictionary_fills_the_rest():
     assert got == [("Body", 0, 5), ("Symptom", 6, 8), ("Disease", 9, 19), ("Treatment", 21, 22)]
     assert out[1].entities == [] and len(out) == 2  # every silver record is written
     assert report.records_without_prediction == 1
+    _, extra = augment_silver(silver(), predictions() + [Record("x9", "다른 문장", [])],
+                              min_score=0.5)
+    assert extra.predictions_without_record == 1
     assert report.below_min_score == 1  # 약 as Disease at 0.2
     assert report.dictionary_overlapped == 2  # 무릎 and 당뇨병 yield to longer model spans
     assert dict(report.model_spans) == {"Body": 1, "Symptom": 1, "Disease": 1}

@@ -22,6 +22,7 @@ from kmner.core.records import Entity, Record
 class AugmentReport:
     records: int = 0
     records_without_prediction: int = 0
+    predictions_without_record: int = 0                         # ids not in the silver
     model_spans: Counter = field(default_factory=Counter)       # added, per type
     below_min_score: int = 0
     dictionary_kept: Counter = field(default_factory=Counter)   # per type
@@ -31,6 +32,7 @@ class AugmentReport:
     def to_dict(self) -> dict:
         return {"records": self.records,
                 "records_without_prediction": self.records_without_prediction,
+                "predictions_without_silver_record": self.predictions_without_record,
                 "model_spans_added": dict(self.model_spans),
                 "model_spans_below_min_score": self.below_min_score,
                 "dictionary_spans_kept": dict(self.dictionary_kept),
@@ -99,4 +101,5 @@ def augment_silver(silver: list[Record], predicted: list[Record], *, min_score: 
         by_id[p.id] = p
     report = AugmentReport()
     out = [augment_record(r, by_id.get(r.id), min_score, keep_types, report) for r in silver]
+    report.predictions_without_record = len(set(by_id) - {r.id for r in silver})
     return out, report

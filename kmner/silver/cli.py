@@ -110,7 +110,8 @@ def augment_cmd(
     write_json(report_path(output), {"min_score": min_score, "types": sorted(keep or []),
                                      "label_map": label_map, **d})
     typer.echo(f"records: {d['records']} written ({d['records_without_prediction']} without "
-               f"a prediction); model spans added {sum(report.model_spans.values())} "
+               f"a prediction; {d['predictions_without_silver_record']} predictions for ids "
+               f"not in the silver, unused); model spans added {sum(report.model_spans.values())} "
                f"{d['model_spans_added']}, {d['model_spans_below_min_score']} below "
                f"{min_score}; dictionary spans kept {sum(report.dictionary_kept.values())}, "
                f"{d['dictionary_spans_overlapping_a_model_span']} yielded to a model span")
