@@ -125,6 +125,20 @@ def test_yaml_configs_load_and_validate_nested_train_settings():
     assert (gold.data.train, gold.data.dev_fraction) == ("g.jsonl", 0.1)
     demo = demo_phase1_config("out", encoder="enc", seed=3)
     assert demo.seed == 3 and train_config(demo.train, "train").encoder == "enc"
+    mitl = load_config(Phase2Config, "configs/phase2_mitl.yaml")
+    silver = train_config(mitl.silver_train, "silver_train", data={"train": mitl.silver})
+    assert (silver.base, silver.num_epochs, mitl.silver_model) == ("runs/pretrain/model", 2, "")
+
+
+def test_b_and_gold_only_configs_differ_only_in_where_they_start():
+    from kmner.core.runinfo import load_config, to_mapping
+    from kmner.training.config import TrainConfig
+
+    b = to_mapping(load_config(TrainConfig, "configs/supervised_diagnosis.yaml"))
+    gold_only = to_mapping(load_config(TrainConfig, "configs/gold_only_diagnosis.yaml"))
+    differ = {k for k in b if b[k] != gold_only[k]}
+    assert differ == {"base", "encoder", "output_dir"}
+    assert (b["base"], gold_only["encoder"]) == ("runs/pretrain/model", "models/e5-small-ko-en")
 
 
 def test_missing_base_and_encoder_is_a_config_error_naming_the_key(tmp_path):
