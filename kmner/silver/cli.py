@@ -9,12 +9,14 @@ from typing import List, Optional
 import typer
 
 from kmner.core import engines
-from kmner.core.jsonl import write_json
+from kmner.core.jsonl import load_records, write_json, write_records
 from kmner.core.labelmap import LabelMap
+from kmner.core.paths import check_outputs
 from kmner.core.runinfo import write_run_info
 from kmner.gazetteer.compiled import CompiledGazetteer, build_gazetteer
 from kmner.gazetteer.config import load_config_or_table
 from kmner.gazetteer.default import default_gazetteer_path
+from kmner.silver.augment import augment_silver
 from kmner.silver.evaluate import evaluate_silver, format_eval
 from kmner.silver.pipeline import SilverConfig, run_info_path, run_silver
 from kmner.silver.stats import silver_stats
@@ -96,10 +98,6 @@ def augment_cmd(
                                                  "e.g. 'Treatment=' to drop one."),
 ) -> None:
     """Model-in-the-loop silver: add a model's confident spans to dictionary silver."""
-    from kmner.core.jsonl import load_records, write_records
-    from kmner.core.paths import check_outputs
-    from kmner.silver.augment import augment_silver
-
     check_outputs(inputs=[silver, predictions], files=[output, report_path(output)])
     records = LabelMap.parse(label_map).apply(load_records(silver, allow_overlaps=True))
     keep = {t.strip() for t in types.split(",") if t.strip()} if types else None

@@ -116,10 +116,10 @@ def _saved_config(model: str) -> dict | None:
     return None if run_file is None else (load_mapping(run_file) or {}).get("config") or {}
 
 
-def recipe_differences(model: str, settings: TrainConfig) -> list[str]:
-    """Keys of the run config saved beside ``model`` that differ from ``settings``
-    (starting point, output and data paths aside); a model without one is one line."""
-    saved = _saved_config(model)
+def recipe_differences(model: str, saved: dict | None, settings: TrainConfig) -> list[str]:
+    """Keys of ``saved``, the run config saved beside ``model``, that differ from
+    ``settings`` (starting point, output and data paths aside); a model without
+    one is one line."""
     if saved is None:
         return [f"{model}: no run.yaml beside it, its recipe cannot be compared"]
     wanted = to_mapping(settings)
@@ -148,9 +148,10 @@ def _reused(cfg: Phase2Config, model: str, name: str, log, base: str = "") -> st
     starting point) differs from this run's ``gold_train_settings``."""
     settings = train_config(cfg.gold_train_settings, "gold_train_settings", base="x",
                             data={"train": cfg.gold_train}, seed=cfg.seed)
-    for line in recipe_differences(model, settings):
+    saved = _saved_config(model)
+    for line in recipe_differences(model, saved, settings):
         log(f"phase2: {name} model differs from gold_train_settings: {line}")
-    saved_base = (_saved_config(model) or {}).get("base")
+    saved_base = (saved or {}).get("base")
     if base and saved_base and Path(saved_base).resolve() != Path(base).resolve():
         log(f"phase2: {name} model started from {saved_base}, not from the silver model {base}")
     log(f"phase2: {name} model reused: {model}")
