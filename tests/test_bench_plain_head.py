@@ -21,17 +21,17 @@ def _bench():
 
 def test_bio_tags_cover_each_gold_span_exactly_and_decode_back():
     bench = _bench()
-    text = "어지럼증이 걱정되어 왼쪽 무릎 통증으로 내원했다."
-    gold = [Entity("Symptom", "어지럼증", 0, 4), Entity("Body", "왼쪽 무릎", 11, 16),
-            Entity("Symptom", "통증", 17, 19)]
+    text = "두통이 심해서 왼쪽 무릎 통증으로 내원했다."
+    gold = [Entity("Symptom", "두통", 0, 2), Entity("Body", "왼쪽 무릎", 8, 13),
+            Entity("Symptom", "통증", 14, 16)]
     rec = Record("r1", text, gold)
     splitter = KoreanWordSplitter("kiwi-terms")
     splitter.prepare([text])
     offsets = splitter.offsets(text)
     tags = bench.word_tags(rec, offsets, ["Body", "Symptom"])
     words = [text[s:e] for s, e in offsets]
-    assert tags[words.index("어지럼증")] == "B-Symptom"
-    assert tags[words.index("어지럼증") + 1] == "O"  # the particle 이 is not the entity's
+    assert tags[words.index("두통")] == "B-Symptom"
+    assert tags[words.index("두통") + 1] == "O"  # the particle 이 is not the entity's
     decoded = bench.decode(rec, offsets, tags)
     assert {(e.type, e.start, e.end) for e in decoded.entities} == \
         {(e.type, e.start, e.end) for e in gold}
