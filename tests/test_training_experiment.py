@@ -9,7 +9,9 @@ import logging
 
 import pytest
 
+from kmner.core.errors import ConfigError
 from kmner.core.jsonl import write_records
+from kmner.core.runinfo import load_mapping
 from kmner.training.config import DataConfig, TrainConfig
 from tests.training_fixtures import build_tiny_encoder, tiny_records
 
@@ -103,6 +105,21 @@ def test_phase2_silver_gold_and_gazetteer(tmp_path):
     assert res3["timings"] == {} and res3["models"]["silver+gold"] == res["models"]["silver+gold"]
     assert any("silver-then-gold model started from" in str(line) for line in lines)
 
+    # a learning-curve point: both gold models train on one seeded sample of the gold
+    fourth = dataclasses.replace(again, output_dir=str(tmp_path / "p2d"), gold_only_model="",
+                                 max_gold=5)
+    res4 = run_phase2(fourth, log=quiet, progress=False)
+    assert set(res4["timings"]) == {"silver_then_gold", "gold_only"}
+    used = tmp_path / "p2d" / "gold_used.jsonl"
+    used_ids = [json.loads(x)["id"] for x in used.read_text(encoding="utf-8").splitlines()]
+    gold_ids = {r.id for r in tiny_records(8)}
+    assert len(used_ids) == 5 and set(used_ids) < gold_ids
+    for name in ("silver_then_gold", "gold_only"):
+        saved = load_mapping(tmp_path / "p2d" / name / "run.yaml")["config"]
+        assert saved["data"]["train"] == str(used)
+    with pytest.raises(ConfigError, match="max_gold"):
+        dataclasses.replace(again, max_gold=5)
+
 
 # -- configs without sentinel values ------------------------------------------
 
@@ -142,7 +159,6 @@ def test_b_and_gold_only_configs_differ_only_in_where_they_start():
 
 
 def test_missing_base_and_encoder_is_a_config_error_naming_the_key(tmp_path):
-    from kmner.core.errors import ConfigError
     from kmner.training.experiment import Phase1Config, run_phase1
     from kmner.training.phase2 import Phase2Config, run_phase2
 

@@ -145,8 +145,9 @@ class TrainConfig:
     early_stopping_patience: see ``early_stopping``.
     precision: ``auto`` (bf16 on a GPU that supports it, else fp32), ``fp32``,
         ``bf16`` or ``fp16``. On CPU, ``bf16`` runs the forward pass under bf16
-        autocast (weights and optimiser stay fp32; see docs/training.md for the
-        speed and dev F1 it gives); ``auto`` and ``fp16`` run fp32 there.
+        autocast with the encoder's attention in fp32 (weights and optimiser stay
+        fp32; see docs/training.md for the speed and dev F1 it gives); ``auto``
+        and ``fp16`` run fp32 there.
     seed: seed for splits, sampling and initialisation.
     num_workers: DataLoader workers (0-1 on small machines).
     cpu_threads: torch CPU threads (0 = torch's default). On a small shared

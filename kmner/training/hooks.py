@@ -8,7 +8,8 @@ processor's ``sampling_config``. All of it lives here, and
 or reshapes any of it:
 
 - ``ExtractorTrainer._backward_one(batch, step, use_amp, amp_dtype, *, is_last_micro)``:
-  bf16 autocast on CPU (GLiNER2 turns mixed precision off on CPU), and counting
+  bf16 autocast on CPU (GLiNER2 turns mixed precision off on CPU) with the
+  encoder's attention kept in fp32 (:mod:`kmner.training.cpu_attention`), and counting
   samples whose loss GLiNER2's span model swallowed ("Error processing sample
   i": it prints the exception and trains on a zero loss);
 - ``ExtractorTrainer._create_dataloader``: length-grouped batches
@@ -54,6 +55,7 @@ from dataclasses import dataclass, field, replace
 from kmner.core.errors import InputError
 from kmner.core.jsonl import write_json
 from kmner.training.batching import LengthBatches
+from kmner.training.cpu_attention import fp32_attention
 
 PINNED_GLINER2 = "2.1.0"
 STATE_FILE = "kmner_state.json"
@@ -294,10 +296,13 @@ class KmnerTrainerMixin:
     def _backward_one(self, batch, step, use_amp, amp_dtype, *, is_last_micro=True):
         import torch
 
-        if self.kmner.cpu_bf16 and self.device.type == "cpu":
+        cpu_bf16 = self.kmner.cpu_bf16 and self.device.type == "cpu"
+        if cpu_bf16:
             use_amp, amp_dtype = True, torch.bfloat16
         captured = io.StringIO()
-        with contextlib.redirect_stdout(captured):
+        # CPU flash attention is slow backwards in bf16: keep it in fp32 (cpu_attention.py)
+        attention = fp32_attention(self.model) if cpu_bf16 else contextlib.nullcontext()
+        with contextlib.redirect_stdout(captured), attention:
             loss = super()._backward_one(batch, step, use_amp, amp_dtype,
                                          is_last_micro=is_last_micro)
         self._count_sample_errors(captured.getvalue(), batch)

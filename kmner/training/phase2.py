@@ -53,6 +53,10 @@ class Phase2Config:
     max_silver: keep at most this many silver sentences with entities (0 = all),
         a seeded sample: for scaled-down CPU runs.
     gold_train: gold JSONL for the gold fine-tune and the gold-only model.
+    max_gold: train both on at most this many ``gold_train`` sentences (0 = all), one
+        seeded sample written to ``gold_used.jsonl``: a point of the learning curve,
+        since silver is meant for when gold is scarce. Needs both gold models
+        trained here (not reused).
     test: the test set (scored with its label map; ``test.ask`` sets the types asked).
     output_dir: results folder.
     silver_train: settings for training on silver, a mapping of :class:`TrainConfig`
@@ -71,6 +75,7 @@ class Phase2Config:
     gazetteer: str = ""
     max_silver: int = 0
     gold_train: str = ""
+    max_gold: int = 0
     test: TestSet = field(default_factory=TestSet)
     output_dir: str = "runs/phase2"
     silver_train: dict[str, Any] = field(default_factory=dict)
@@ -79,6 +84,11 @@ class Phase2Config:
     predict_batch_size: int = 16
 
     def __post_init__(self) -> None:
+        if self.max_gold < 0:
+            raise ConfigError(f"phase2: max_gold must be 0 (all) or more, got {self.max_gold}")
+        if self.max_gold and (self.silver_then_gold_model or self.gold_only_model):
+            raise ConfigError("phase2: max_gold trains both gold models on a sample; drop "
+                              "silver_then_gold_model and gold_only_model, or max_gold")
         self.silver_train = train_settings(self.silver_train, "silver_train")
         self.gold_train_settings = train_settings(self.gold_train_settings, "gold_train_settings")
         if isinstance(self.test, dict):
@@ -143,6 +153,20 @@ def _silver_step(cfg: Phase2Config, out: Path, progress: bool, log) -> tuple[Pat
     return used, len(silver)
 
 
+def _gold_step(cfg: Phase2Config, out: Path, log) -> str:
+    """The gold file both gold models train on: ``gold_train``, or a seeded
+    sample of ``max_gold`` of its sentences."""
+    if not cfg.max_gold:
+        return cfg.gold_train
+    gold = load_records(cfg.gold_train)
+    if len(gold) > cfg.max_gold:
+        gold = random.Random(cfg.seed).sample(gold, cfg.max_gold)
+    used = out / "gold_used.jsonl"
+    write_records(used, gold)
+    log(f"phase2: gold: {len(gold)} sentences of {cfg.gold_train} (max_gold {cfg.max_gold})")
+    return str(used)
+
+
 def _reused(cfg: Phase2Config, model: str, name: str, log, base: str = "") -> str:
     """A model trained before: log how its saved recipe (and, given ``base``, its
     starting point) differs from this run's ``gold_train_settings``."""
@@ -177,6 +201,7 @@ def _train_models(cfg: Phase2Config, out: Path, timings: dict, progress: bool, l
     base = "" if cfg.silver_model and cfg.gold_only_model else \
         _base_of(train_config(starts, "silver_train", seed=cfg.seed), out)
     n_silver = 0
+    gold_train = _gold_step(cfg, out, log)
     if cfg.silver_model:
         silver_model = cfg.silver_model
         log(f"phase2: silver model reused: {silver_model}")
@@ -190,11 +215,11 @@ def _train_models(cfg: Phase2Config, out: Path, timings: dict, progress: bool, l
                             base=str(resolve_model_dir(silver_model)))
     else:  # the fine-tune continues from the merged silver model (a full GLiNER2)
         finetuned = train("silver_then_gold", "gold_train_settings",
-                          str(resolve_model_dir(silver_model)), cfg.gold_train)
+                          str(resolve_model_dir(silver_model)), gold_train)
     if cfg.gold_only_model:
         gold_only = _reused(cfg, cfg.gold_only_model, "gold-only", log)
     else:
-        gold_only = train("gold_only", "gold_train_settings", base, cfg.gold_train)
+        gold_only = train("gold_only", "gold_train_settings", base, gold_train)
     return {"silver": silver_model, "silver+gold": finetuned, "gold-only": gold_only}, n_silver
 
 
