@@ -67,3 +67,32 @@ def test_configs_not_on_sdpa_are_left_alone():
     with fp32_attention(model) as switched:
         assert switched == 0
         assert model.config._attn_implementation == "eager"
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore")
+def test_cpu_bf16_training_switches_the_encoder_attention(tmp_path, monkeypatch):
+    import contextlib
+
+    import kmner.training.hooks as hooks
+    from kmner.training.train import run_training
+    from tests.training_fixtures import quiet, tiny_config, tiny_work
+
+    switched = []
+    real = hooks.fp32_attention
+
+    @contextlib.contextmanager
+    def spy(model):
+        with real(model) as n:
+            switched.append(n)
+            yield n
+
+    monkeypatch.setattr(hooks, "fp32_attention", spy)
+    work = tiny_work(tmp_path, n_train=8)
+    run_training(tiny_config(work, "fp32", num_epochs=1, batch_size=4, precision="fp32"),
+                 progress=False, log=quiet)
+    assert switched == []
+    run_training(tiny_config(work, "bf16", num_epochs=1, batch_size=4, precision="bf16"),
+                 progress=False, log=quiet)
+    # every training step of the bf16 run found the encoder's sdpa config and switched it
+    assert len(switched) == 2 and all(n >= 1 for n in switched)
