@@ -55,6 +55,18 @@ def test_a_higher_min_score_keeps_the_dictionary_span():
     assert report.dropped_types["Treatment"] == 1
 
 
+def test_prefer_dictionary_keeps_every_dictionary_span_and_fills_its_gaps():
+    out, report = augment_silver(silver(), predictions(), min_score=0.5, prefer="dictionary")
+    got = [(e.type, e.start, e.end) for e in out[0].entities]
+    assert got == [("Body", 3, 5), ("Symptom", 6, 8), ("Disease", 9, 12), ("Treatment", 21, 22)]
+    assert report.model_overlapped == 2  # the two longer model spans yield
+    assert report.dictionary_overlapped == 0
+    assert dict(report.model_spans) == {"Symptom": 1}
+    assert dict(report.dictionary_kept) == {"Body": 1, "Disease": 1, "Treatment": 1}
+    with pytest.raises(InputError, match="--prefer"):
+        augment_silver(silver(), predictions(), min_score=0.5, prefer="both")
+
+
 def test_mismatched_text_duplicates_and_missing_scores_are_errors():
     bad_text = [Record("s1", TEXT + "!", [])]
     with pytest.raises(InputError, match="text differs"):
@@ -77,6 +89,13 @@ def test_cli_writes_records_and_a_report_and_never_overwrites_an_input(tmp_path)
     assert [e.type for e in load_records(o)[0].entities] == ["Body", "Symptom", "Disease"]
     report = json.loads((tmp_path / "aug.augment.json").read_text(encoding="utf-8"))
     assert report["model_spans_added"] == {"Body": 1, "Symptom": 1, "Disease": 1}
+    o2 = tmp_path / "gaz_first.jsonl"
+    res = runner.invoke(app, ["silver", "augment", str(s), str(p), "-o", str(o2),
+                              "--prefer", "dictionary"])
+    assert res.exit_code == 0, res.output
+    assert [(e.start, e.end) for e in load_records(o2)[0].entities] == [
+        (3, 5), (6, 8), (9, 12), (21, 22)]
+    assert json.loads((tmp_path / "gaz_first.augment.json").read_text())["prefer"] == "dictionary"
     before = s.read_bytes()
     res = runner.invoke(app, ["silver", "augment", str(s), str(p), "-o", str(s)])
     assert res.exit_code == 1 and s.read_bytes() == before

@@ -5,7 +5,10 @@ clinical test, the gazetteer 39%: docs/results.md, Phase 2).
 
 Per record, the model's spans with a score of at least ``min_score`` come first
 (they read the context; the dictionary does not), then every dictionary span that
-overlaps none of them. Records are matched by id and must carry the same text;
+overlaps none of them. With ``prefer="dictionary"`` the order turns round: every
+dictionary span first (the dictionary is the more precise of the two), then the
+model's confident spans that overlap none of them, so the model only fills the
+dictionary's gaps. Records are matched by id and must carry the same text;
 every record of the silver file is written, and what was added, kept or dropped
 is counted."""
 
@@ -26,7 +29,8 @@ class AugmentReport:
     model_spans: Counter = field(default_factory=Counter)       # added, per type
     below_min_score: int = 0
     dictionary_kept: Counter = field(default_factory=Counter)   # per type
-    dictionary_overlapped: int = 0                              # yielded to a model span
+    dictionary_overlapped: int = 0         # overlapped a span kept before it (either side)
+    model_overlapped: int = 0              # overlapped a span kept before it (either side)
     dropped_types: Counter = field(default_factory=Counter)     # not in keep_types
 
     def to_dict(self) -> dict:
@@ -36,7 +40,8 @@ class AugmentReport:
                 "model_spans_added": dict(self.model_spans),
                 "model_spans_below_min_score": self.below_min_score,
                 "dictionary_spans_kept": dict(self.dictionary_kept),
-                "dictionary_spans_overlapping_a_model_span": self.dictionary_overlapped,
+                "dictionary_spans_overlapping_a_kept_span": self.dictionary_overlapped,
+                "model_spans_overlapping_a_kept_span": self.model_overlapped,
                 "spans_of_other_types_dropped": dict(self.dropped_types)}
 
 
@@ -49,8 +54,27 @@ def _overlaps(e: Entity, taken: list[Entity]) -> bool:
     return any(e.start < t.end and t.start < e.end for t in taken)
 
 
+PREFERENCES = ("model", "dictionary")
+
+
+def _confident(predicted: Record, min_score: float, report: AugmentReport) -> list[Entity]:
+    """``predicted``'s spans scoring at least ``min_score``, best first."""
+    kept = []
+    for e in sorted(predicted.entities, key=lambda x: -(_score(x) or 0.0)):
+        score = _score(e)
+        if score is None:
+            raise InputError(f"record {predicted.id!r}: predicted span {e.text!r} has no "
+                             f"meta.score; use the output of `kmner predict`")
+        if score < min_score:
+            report.below_min_score += 1
+        else:
+            kept.append(e)
+    return kept
+
+
 def augment_record(silver: Record, predicted: Record | None, min_score: float,
-                   keep_types: set[str] | None, report: AugmentReport) -> Record:
+                   keep_types: set[str] | None, report: AugmentReport,
+                   prefer: str = "model") -> Record:
     """``silver`` with ``predicted``'s confident spans added (see the module doc)."""
     report.records += 1
     if predicted is None:
@@ -66,33 +90,31 @@ def augment_record(silver: Record, predicted: Record | None, min_score: float,
             return False
         return True
 
+    model = [e for e in _confident(predicted, min_score, report) if wanted(e)]
+    dictionary = [e for e in silver.entities if wanted(e)]
     chosen: list[Entity] = []
-    for e in sorted(predicted.entities, key=lambda x: -(_score(x) or 0.0)):
-        score = _score(e)
-        if score is None:
-            raise InputError(f"record {predicted.id!r}: predicted span {e.text!r} has no "
-                             f"meta.score; use the output of `kmner predict`")
-        if score < min_score:
-            report.below_min_score += 1
-        elif wanted(e) and not _overlaps(e, chosen):
-            chosen.append(e)
-            report.model_spans[e.type] += 1
-    for e in silver.entities:
-        if not wanted(e):
-            continue
-        if _overlaps(e, chosen):
-            report.dictionary_overlapped += 1
-            continue
-        chosen.append(e)
-        report.dictionary_kept[e.type] += 1
+    passes = [(model, report.model_spans), (dictionary, report.dictionary_kept)]
+    for spans, added in (passes if prefer == "model" else passes[::-1]):
+        for e in spans:
+            if not _overlaps(e, chosen):
+                chosen.append(e)
+                added[e.type] += 1
+            elif spans is model:
+                report.model_overlapped += 1
+            else:
+                report.dictionary_overlapped += 1
     return silver.copy_with(sorted(chosen, key=lambda x: (x.start, x.end)))
 
 
 def augment_silver(silver: list[Record], predicted: list[Record], *, min_score: float,
-                   keep_types: set[str] | None = None) -> tuple[list[Record], AugmentReport]:
-    """Every silver record, with the confident model spans of the same id added."""
+                   keep_types: set[str] | None = None,
+                   prefer: str = "model") -> tuple[list[Record], AugmentReport]:
+    """Every silver record, with the confident model spans of the same id added;
+    ``prefer`` says which side wins an overlap (see the module doc)."""
     if not 0.0 <= min_score <= 1.0:
         raise InputError(f"--min-score must be in [0, 1], got {min_score}")
+    if prefer not in PREFERENCES:
+        raise InputError(f"--prefer must be model or dictionary, got {prefer!r}")
     by_id = {}
     for p in predicted:
         if p.id in by_id:
@@ -100,6 +122,7 @@ def augment_silver(silver: list[Record], predicted: list[Record], *, min_score: 
                              f"per silver record")
         by_id[p.id] = p
     report = AugmentReport()
-    out = [augment_record(r, by_id.get(r.id), min_score, keep_types, report) for r in silver]
+    out = [augment_record(r, by_id.get(r.id), min_score, keep_types, report, prefer)
+           for r in silver]
     report.predictions_without_record = len(set(by_id) - {r.id for r in silver})
     return out, report

@@ -96,23 +96,29 @@ def augment_cmd(
     label_map: Optional[str] = typer.Option(None, "--label-map",
                                             help="Map the dictionary's types first, "
                                                  "e.g. 'Treatment=' to drop one."),
+    prefer: str = typer.Option("model", "--prefer",
+                               help="Which side wins an overlap: model (its spans read the "
+                                    "context) or dictionary (the model fills its gaps)."),
 ) -> None:
     """Model-in-the-loop silver: add a model's confident spans to dictionary silver."""
     check_outputs(inputs=[silver, predictions], files=[output, report_path(output)])
     records = LabelMap.parse(label_map).apply(load_records(silver, allow_overlaps=True))
     keep = {t.strip() for t in types.split(",") if t.strip()} if types else None
     out, report = augment_silver(records, load_records(predictions), min_score=min_score,
-                                 keep_types=keep)
+                                 keep_types=keep, prefer=prefer)
     write_records(output, out)
     d = report.to_dict()
-    write_json(report_path(output), {"min_score": min_score, "types": sorted(keep or []),
+    write_json(report_path(output), {"min_score": min_score, "prefer": prefer,
+                                     "types": sorted(keep or []),
                                      "label_map": label_map, **d})
     typer.echo(f"records: {d['records']} written ({d['records_without_prediction']} without "
                f"a prediction; {d['predictions_without_silver_record']} predictions for ids "
                f"not in the silver, unused); model spans added {sum(report.model_spans.values())} "
                f"{d['model_spans_added']}, {d['model_spans_below_min_score']} below "
                f"{min_score}; dictionary spans kept {sum(report.dictionary_kept.values())}, "
-               f"{d['dictionary_spans_overlapping_a_model_span']} yielded to a model span")
+               f"{d['dictionary_spans_overlapping_a_kept_span']} overlapped a span kept before "
+               f"them; model spans overlapping a kept span "
+               f"{d['model_spans_overlapping_a_kept_span']}")
     typer.echo(f"wrote {output} (report: {report_path(output)})")
 
 
