@@ -112,9 +112,10 @@ def augment_silver(silver: list[Record], predicted: list[Record], *, min_score: 
     """Every silver record, with the confident model spans of the same id added;
     ``prefer`` says which side wins an overlap (see the module doc)."""
     if not 0.0 <= min_score <= 1.0:
-        raise InputError(f"--min-score must be in [0, 1], got {min_score}")
+        raise InputError(f"--min-score: {min_score} is outside [0, 1]; pass a score "
+                         f"between 0 and 1")
     if prefer not in PREFERENCES:
-        raise InputError(f"--prefer must be model or dictionary, got {prefer!r}")
+        raise InputError(f"--prefer: {prefer!r} is not a choice; use model or dictionary")
     by_id = {}
     for p in predicted:
         if p.id in by_id:

@@ -145,12 +145,18 @@ def _silver_step(cfg: Phase2Config, out: Path, progress: bool, log) -> tuple[Pat
         s = run_silver(SilverConfig(inputs=list(cfg.raw), output=str(silver_path), threads=1,
                                     gazetteer=cfg.gazetteer or None), progress=progress)
         log(f"silver: {s.records} sentences, {s.records_with_entities} with entities")
-    silver = [r for r in load_records(silver_path) if r.entities]
-    if cfg.max_silver and len(silver) > cfg.max_silver:
-        silver = random.Random(cfg.seed).sample(silver, cfg.max_silver)
+    silver = _sample(
+        [r for r in load_records(silver_path) if r.entities], cfg.max_silver, cfg.seed)
     used = out / "silver_used.jsonl"
     write_records(used, silver)
     return used, len(silver)
+
+
+def _sample(records: list[Record], limit: int, seed: int) -> list[Record]:
+    """At most ``limit`` of ``records`` (0 = all), a seeded sample."""
+    if limit and len(records) > limit:
+        return random.Random(seed).sample(records, limit)
+    return records
 
 
 def _gold_step(cfg: Phase2Config, out: Path, log) -> str:
@@ -158,9 +164,7 @@ def _gold_step(cfg: Phase2Config, out: Path, log) -> str:
     sample of ``max_gold`` of its sentences."""
     if not cfg.max_gold:
         return cfg.gold_train
-    gold = load_records(cfg.gold_train)
-    if len(gold) > cfg.max_gold:
-        gold = random.Random(cfg.seed).sample(gold, cfg.max_gold)
+    gold = _sample(load_records(cfg.gold_train), cfg.max_gold, cfg.seed)
     used = out / "gold_used.jsonl"
     write_records(used, gold)
     log(f"phase2: gold: {len(gold)} sentences of {cfg.gold_train} (max_gold {cfg.max_gold})")
