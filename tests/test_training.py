@@ -323,6 +323,39 @@ def test_unknown_config_key_names_key_and_valid_ones(tmp_path):
         load_config(TrainConfig, p)
 
 
+def test_set_overrides_reach_nested_keys_and_are_checked(tmp_path):
+    from kmner.core.runinfo import load_config
+
+    p = tmp_path / "c.yaml"
+    text = "encoder: x\nseed: 0\ndata: {train: a.jsonl, dev_fraction: 0.1}\n"
+    p.write_text(text, encoding="utf-8")
+    cfg = load_config(TrainConfig, p, ["seed=3", "data.dev_fraction=0.25", "output_dir=runs/s3",
+                                       "lora_target_modules=[encoder.query, classifier]"])
+    assert (cfg.seed, cfg.data.dev_fraction, cfg.output_dir) == (3, 0.25, "runs/s3")
+    assert cfg.data.train == "a.jsonl"  # the rest of the nested mapping is kept
+    assert cfg.lora_target_modules == ["encoder.query", "classifier"]
+    assert load_config(TrainConfig, p).seed == 0 and p.read_text(encoding="utf-8") == text
+    for bad, message in [("seed", "not KEY=VALUE"), ("=1", "not KEY=VALUE"),
+                         ("sed=1", "unknown key 'sed'.*seed"),
+                         ("data.dev_fractio=0.2", "dev_fractio.*dev_fraction"),
+                         ("seed=1.5", "seed: expected an integer"),
+                         ("encoder.x=1", "encoder is not a mapping")]:
+        with pytest.raises(ConfigError, match=message):
+            load_config(TrainConfig, p, [bad])
+
+
+def test_cli_set_errors_are_one_line(work, tmp_path, capsys):
+    from kmner.cli import main
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"encoder: {work / 'enc'}\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["train", str(cfg), "--set", "num_epochs=three"])
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "num_epochs" in err and "Traceback" not in err
+
+
 def test_encoder_without_tokenizer_is_refused(work, tmp_path):
     import shutil
 

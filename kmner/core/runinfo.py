@@ -104,8 +104,40 @@ def _resolved_types(cls: type) -> dict[str, Any]:
         return {f.name: f.type for f in dataclasses.fields(cls)}
 
 
-def load_config(cls: type[T], path: str | os.PathLike) -> T:
-    return from_mapping(cls, load_mapping(path), where=str(path))
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """A copy of ``data`` with each ``KEY=VALUE`` set (``data.dev_fraction=0.2``
+    walks into nested mappings; the value is read as YAML, so ``seed=1`` is a
+    number and ``types=[Disease, Body]`` a list). Keys are checked afterwards,
+    with the config, so a misspelt one is an error naming the valid ones."""
+    import copy
+
+    import yaml
+
+    out = copy.deepcopy(data)
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set: {item!r} is not KEY=VALUE; write e.g. --set seed=1")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            raise ConfigError(f"--set: cannot read the value of {item!r}; quote it as YAML, "
+                              f"e.g. --set 'name=\"a: b\"'") from None
+        parts = key.strip().split(".")
+        node = out
+        for depth, part in enumerate(parts[:-1]):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"--set: {'.'.join(parts[:depth + 1])} is not a mapping, so "
+                                  f"{key!r} cannot be set inside it; set the whole value")
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def load_config(cls: type[T], path: str | os.PathLike, overrides: Iterable[str] = ()) -> T:
+    """The config in ``path`` as ``cls``, with ``--set`` style overrides applied."""
+    return from_mapping(cls, apply_overrides(load_mapping(path), overrides), where=str(path))
 
 
 def to_mapping(obj: Any) -> Any:

@@ -31,10 +31,16 @@ model_app = typer.Typer(help="Build and convert models.", no_args_is_help=True)
 experiment_app = typer.Typer(help="End-to-end experiments with reports.", no_args_is_help=True)
 
 
+SET_HELP = ("Override a config key, KEY=VALUE (repeatable; dotted keys reach nested ones: "
+            "--set seed=1 --set output_dir=runs/seed1 --set data.dev_fraction=0.2).")
+
+
 def train_cmd(config: Path = typer.Argument(..., help="Training config (YAML or TOML)."),
-              quiet: bool = typer.Option(False, "--quiet", help="No progress bar.")) -> None:
+              quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+              overrides: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP)
+              ) -> None:
     """Train GLiNER2 (LoRA or full) with model selection on dev F1."""
-    cfg = load_config(TrainConfig, config)
+    cfg = load_config(TrainConfig, config, overrides or ())
     check_train_paths(cfg, str(config))
     run_training(cfg, progress=not quiet)
 
@@ -137,10 +143,13 @@ def model_init(encoder: str = typer.Option(..., help="Encoder directory or hub i
 
 @model_app.command("pretrain")
 def model_pretrain(config: Path = typer.Argument(..., help="Pretrain config (YAML/TOML)."),
-                   quiet: bool = typer.Option(False, "--quiet", help="No progress bar.")) -> None:
+                   quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+                   overrides: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP)
+                   ) -> None:
     """Build an offline Korean GLiNER2 base that reads the types it is asked for
     (many-type silver from your own text, general Korean NER, negative types)."""
-    result = run_pretrain(load_config(PretrainConfig, config), progress=not quiet)
+    result = run_pretrain(load_config(PretrainConfig, config, overrides or ()),
+                          progress=not quiet)
     typer.echo(f"base written to {result.model_dir}; use it as `base: {result.model_dir}` "
                f"or `kmner predict {result.model_dir} INPUT --types ...`")
 
@@ -169,15 +178,19 @@ def model_specificity(model: str = typer.Argument(..., help="Model folder, run f
 
 
 @experiment_app.command("phase1")
-def phase1_cmd(config: Path = typer.Argument(..., help="Phase 1 config (YAML/TOML).")) -> None:
+def phase1_cmd(config: Path = typer.Argument(..., help="Phase 1 config (YAML/TOML)."),
+               overrides: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP)
+               ) -> None:
     """Split gold 40/10, evaluate the base, train LoRA, evaluate, compare with CIs."""
-    run_phase1(load_config(Phase1Config, config))
+    run_phase1(load_config(Phase1Config, config, overrides or ()))
 
 
 @experiment_app.command("phase2")
-def phase2_cmd(config: Path = typer.Argument(..., help="Phase 2 config (YAML/TOML).")) -> None:
+def phase2_cmd(config: Path = typer.Argument(..., help="Phase 2 config (YAML/TOML)."),
+               overrides: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP)
+               ) -> None:
     """Silver -> train -> gold fine-tune, against gold-only and the gazetteer alone."""
-    run_phase2(load_config(Phase2Config, config))
+    run_phase2(load_config(Phase2Config, config, overrides or ()))
 
 
 def register(app: typer.Typer) -> None:
