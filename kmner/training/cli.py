@@ -35,9 +35,14 @@ SET_HELP = ("Override a config key, KEY=VALUE (repeatable; dotted keys reach nes
             "--set seed=1 --set output_dir=runs/seed1 --set data.dev_fraction=0.2).")
 
 
+def set_option():
+    """The ``--set KEY=VALUE`` option of every command that reads a run config."""
+    return typer.Option(None, "--set", metavar="KEY=VALUE", help=SET_HELP)
+
+
 def train_cmd(config: Path = typer.Argument(..., help="Training config (YAML or TOML)."),
               quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
-              overrides: Optional[list[str]] = typer.Option(None, "--set", metavar="KEY=VALUE", help=SET_HELP)
+              overrides: Optional[list[str]] = set_option()
               ) -> None:
     """Train GLiNER2 (LoRA or full) with model selection on dev F1."""
     cfg = load_config(TrainConfig, config, overrides or ())
@@ -144,7 +149,7 @@ def model_init(encoder: str = typer.Option(..., help="Encoder directory or hub i
 @model_app.command("pretrain")
 def model_pretrain(config: Path = typer.Argument(..., help="Pretrain config (YAML/TOML)."),
                    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
-                   overrides: Optional[list[str]] = typer.Option(None, "--set", metavar="KEY=VALUE", help=SET_HELP)
+                   overrides: Optional[list[str]] = set_option()
                    ) -> None:
     """Build an offline Korean GLiNER2 base that reads the types it is asked for
     (many-type silver from your own text, general Korean NER, negative types)."""
@@ -179,7 +184,7 @@ def model_specificity(model: str = typer.Argument(..., help="Model folder, run f
 
 @experiment_app.command("phase1")
 def phase1_cmd(config: Path = typer.Argument(..., help="Phase 1 config (YAML/TOML)."),
-               overrides: Optional[list[str]] = typer.Option(None, "--set", metavar="KEY=VALUE", help=SET_HELP)
+               overrides: Optional[list[str]] = set_option()
                ) -> None:
     """Split gold 40/10, evaluate the base, train LoRA, evaluate, compare with CIs."""
     run_phase1(load_config(Phase1Config, config, overrides or ()))
@@ -187,7 +192,7 @@ def phase1_cmd(config: Path = typer.Argument(..., help="Phase 1 config (YAML/TOM
 
 @experiment_app.command("phase2")
 def phase2_cmd(config: Path = typer.Argument(..., help="Phase 2 config (YAML/TOML)."),
-               overrides: Optional[list[str]] = typer.Option(None, "--set", metavar="KEY=VALUE", help=SET_HELP)
+               overrides: Optional[list[str]] = set_option()
                ) -> None:
     """Silver -> train -> gold fine-tune, against gold-only and the gazetteer alone."""
     run_phase2(load_config(Phase2Config, config, overrides or ()))
