@@ -137,7 +137,9 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
 
 def load_config(cls: type[T], path: str | os.PathLike, overrides: Iterable[str] = ()) -> T:
     """The config in ``path`` as ``cls``, with ``--set`` style overrides applied."""
-    return from_mapping(cls, apply_overrides(load_mapping(path), overrides), where=str(path))
+    overrides = list(overrides)
+    where = f"{path} with --set" if overrides else str(path)  # a bad key may come from either
+    return from_mapping(cls, apply_overrides(load_mapping(path), overrides), where=where)
 
 
 def to_mapping(obj: Any) -> Any:
