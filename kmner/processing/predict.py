@@ -21,7 +21,8 @@ from kmner.processing import OUTPUT_SCHEMA
 from kmner.processing.batches import shipped_path, task_cpus
 from kmner.processing.spark import ship_file, spark_session, write_manifest, write_output
 from kmner.training.model import load_model
-from kmner.training.predict import PredictStats, predict_records
+from kmner.training.predict import MODEL, PredictStats, predict_records
+from kmner.training.span_morphology import SpanMorphology
 from kmner.training.splitter import load_pretokenized
 
 _MODEL: dict[tuple, Any] = {}  # one loaded model per Python worker
@@ -43,6 +44,15 @@ class PredictOptions:
     chunk_words: int = 200
     precision: str = "fp32"
     model_shipped: bool = False
+    # span morphology: counts learned with --span-filter-from (SpanMorphology.to_dict),
+    # or None for the model's own; no_span_filter turns it off
+    span_morphology: dict | None = None
+    no_span_filter: bool = False
+
+    def span_filter(self):
+        if self.no_span_filter:
+            return None
+        return SpanMorphology.from_dict(self.span_morphology) if self.span_morphology else MODEL
 
 
 def worker_model(o: PredictOptions):
@@ -90,7 +100,8 @@ def predict_mapper(opts: PredictOptions, *, value_column: str = "value"
             preds = predict_records(loaded, records, types=type_map,
                                     threshold=opts.threshold, thresholds=opts.thresholds,
                                     batch_size=opts.batch_size, chunk_words=opts.chunk_words,
-                                    stats=stats, precision=opts.precision) if records else []
+                                    stats=stats, precision=opts.precision,
+                                    span_morphology=opts.span_filter()) if records else []
             for r in preds:
                 entities.update(e.type for e in r.entities)
                 rows.append(("record", _str(r.id), dumps(r.to_dict())))
@@ -151,7 +162,7 @@ def run_predict_spark(opts: PredictOptions, input_path: str, output: str, *,
     finally:
         out.unpersist()
     counts: dict[str, Any] = {"records": 0, "rejected": 0, "chunked_records": 0,
-                              "chunks": 0, "dropped_past_end": 0}
+                              "chunks": 0, "dropped_past_end": 0, "rejected_by_morphology": 0}
     entities: Counter = Counter()
     for s in stats:
         for k in counts:
@@ -180,10 +191,16 @@ def predict_cli(args: dict[str, Any], thresholds: dict[str, float] | None) -> No
                           splitter=args["splitter"], no_kiwi=args["no_kiwi"], types=types,
                           threshold=args["threshold"], thresholds=thresholds,
                           batch_size=args["batch_size"], chunk_words=args["chunk_words"],
-                          precision=args["precision"])
+                          precision=args["precision"],
+                          span_morphology=(args["span_morphology"].to_dict()
+                                           if isinstance(args["span_morphology"], SpanMorphology)
+                                           else None),
+                          no_span_filter=args["span_morphology"] is None)
     m = run_predict_spark(opts, str(args["input"]), str(args["output"]),
                           master=args["master"], workers=args["workers"])
     c = m["counts"]
     typer.echo(f"wrote {c['records']} records, {sum(c['entities'].values())} entities to "
-               f"{args['output']} ({c['rejected']} rejected, {c['chunks']} chunks of "
+               f"{args['output']} ({c['rejected']} rejected, "
+               f"{c['rejected_by_morphology']} candidate spans rejected by span morphology, "
+               f"{c['chunks']} chunks of "
                f"{c['chunked_records']} long records, {c['seconds']:.1f}s)")

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from kmner.core import engines
-from kmner.core.errors import ConfigError, finite
+from kmner.core.errors import ConfigError, InputError, finite
 from kmner.core.jsonl import load_records, write_json, write_records
 from kmner.core.labelmap import LabelMap
 from kmner.core.paths import check_outputs
@@ -21,8 +21,10 @@ from kmner.training.encoder.cli import register_model_commands
 from kmner.training.experiment import Phase1Config, run_phase1
 from kmner.training.phase2 import Phase2Config, run_phase2
 from kmner.training.model import build_base, load_model
-from kmner.training.predict import PredictStats, predict_each_type_alone, predict_records
+from kmner.training.predict import (MODEL, PredictStats, predict_each_type_alone,
+                                    predict_records)
 from kmner.training.pretrain import PretrainConfig, run_pretrain
+from kmner.training.span_morphology import learn_span_morphology
 from kmner.training.splitter import (DEFAULT_SPLITTER, KoreanWordSplitter, load_pretokenized,
                                      pretokenize)
 from kmner.training.train import run_training
@@ -94,17 +96,26 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
                 engine: str = typer.Option("local", help="local, or spark (OUT is a folder of "
                                                          "part files)."),
                 workers: Optional[int] = typer.Option(None, help="Spark: local[N] cores."),
-                master: Optional[str] = typer.Option(None, help="Spark master URL.")) -> None:
+                master: Optional[str] = typer.Option(None, help="Spark master URL."),
+                span_filter_from: Optional[Path] = typer.Option(
+                    None, help="Gold JSONL to learn span morphology from (instead of the "
+                               "model's own): which Kiwi tags may start, fill and end an entity."),
+                span_filter_min_count: Optional[int] = typer.Option(
+                    None, min=1, help="Training entities that must show a tag (default: the "
+                                      "model's, else 2)."),
+                no_span_filter: bool = typer.Option(
+                    False, "--no-span-filter", help="Keep spans whatever their morphemes.")) -> None:
     """Predict entities with exact character offsets."""
     if engine not in engines.ENGINES:
         raise typer.BadParameter(f"must be one of {', '.join(engines.ENGINES)}, got {engine!r}",
                                  param_hint="--engine")
     local = engine == "local"  # else OUT is a folder of part files
-    check_outputs(inputs=[input, model], files=[output] if local else [],
-                  dirs=[] if local else [output])
+    check_outputs(inputs=[input, model] + ([span_filter_from] if span_filter_from else []),
+                  files=[output] if local else [], dirs=[] if local else [output])
     check_model_ref("model", model)
     if base:
         check_model_ref("--base", base)
+    span_morphology = span_filter_choice(span_filter_from, span_filter_min_count, no_span_filter)
     if not local:
         return engines.runner("predict", engine)(locals(), _parse_thresholds(thresholds))
     thr = _parse_thresholds(thresholds)
@@ -119,10 +130,30 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
     stats = PredictStats()
     preds = predict_records(loaded, records, types=type_map, threshold=threshold, thresholds=thr,
                             batch_size=batch_size, chunk_words=chunk_words, progress=True,
-                            stats=stats, precision=precision)
+                            stats=stats, precision=precision, span_morphology=span_morphology)
     n = write_records(output, preds)
     typer.echo(f"wrote {n} records, {sum(len(r.entities) for r in preds)} entities to {output}; "
                + stats.summary())
+
+
+def span_filter_choice(learn_from: Optional[Path], min_count: Optional[int], off: bool):
+    """What ``--span-filter-from``/``--no-span-filter`` ask of ``predict_records``:
+    counts learned from a gold file, none, or the model's own."""
+    if off and (learn_from or min_count):
+        raise typer.BadParameter("--no-span-filter turns the filter off; drop "
+                                 "--span-filter-from/--span-filter-min-count or it",
+                                 param_hint="--no-span-filter")
+    if min_count and not learn_from:
+        raise typer.BadParameter("applies to counts learned with --span-filter-from; pass "
+                                 "that too", param_hint="--span-filter-min-count")
+    if off:
+        return None
+    if not learn_from:
+        return MODEL
+    try:
+        return learn_span_morphology(load_records(learn_from), min_count or 2)
+    except ValueError as err:
+        raise InputError(f"{err}; pass a gold file with entities", path=str(learn_from)) from None
 
 
 def tokenize_cmd(input: Path = typer.Argument(..., help="JSONL records."),

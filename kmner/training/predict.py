@@ -11,6 +11,9 @@ from typing import Sequence
 
 from kmner.core.records import Record, make_entity
 from kmner.training.model import LoadedModel
+from kmner.training.span_morphology import SpanMorphology, filter_spans
+
+MODEL = "model"  # span_morphology: use the counts saved with the model, if any
 
 
 @dataclass
@@ -19,11 +22,22 @@ class PredictStats:
     chunked_records: int = 0
     chunks: int = 0
     dropped_past_end: int = 0
+    rejected_by_morphology: int = 0
     seconds: float = 0.0
 
     def summary(self) -> str:
         return (f"{self.records} records ({self.chunked_records} long ones in {self.chunks} chunks), "
-                f"{self.dropped_past_end} spans past the end of text dropped, {self.seconds:.1f}s")
+                f"{self.dropped_past_end} spans past the end of text dropped, "
+                f"{self.rejected_by_morphology} candidate spans rejected by span morphology, "
+                f"{self.seconds:.1f}s")
+
+
+def resolve_span_morphology(loaded: LoadedModel, span_morphology) -> SpanMorphology | None:
+    """``MODEL`` reads the counts saved with the model (None when it has none)."""
+    if span_morphology != MODEL:
+        return span_morphology
+    saved = loaded.meta.get("span_morphology")
+    return SpanMorphology.from_dict(saved) if saved else None
 
 
 def _windows(offsets: Sequence[tuple[int, int]], size: int, overlap: int,
@@ -90,12 +104,16 @@ def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
                     batch_size: int = 16, chunk_words: int = 200, chunk_overlap: int = 32,
                     chunk_chars: int = 400,
                     progress: bool = False, stats: PredictStats | None = None,
-                    flat: bool = True, precision: str = "fp32") -> list[Record]:
+                    flat: bool = True, precision: str = "fp32",
+                    span_morphology: SpanMorphology | str | None = MODEL) -> list[Record]:
     """One output record per input record (same id and text) with predicted entities;
     each entity's ``meta.score`` is the model's confidence. ``flat`` (the KBMC
     scheme) keeps non-overlapping spans, the most confident first. ``precision``
     ``bf16`` runs the model under bfloat16 autocast (faster on CPUs with bf16
-    instructions and on GPUs; scores can differ in the third decimal)."""
+    instructions and on GPUs; scores can differ in the third decimal).
+    ``span_morphology`` (the model's own by default, None for none) rejects spans
+    whose morphemes no training entity had; GLiNER2 then returns every candidate
+    above threshold, overlaps included, so a rejected span's parts still compete."""
     import torch
     from tqdm.auto import tqdm
 
@@ -114,6 +132,9 @@ def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
 
     pieces = _chunk_pieces(records, loaded.splitter, chunk_words, chunk_overlap, chunk_chars,
                            stats)
+    morphology = resolve_span_morphology(loaded, span_morphology)
+    # without a filter keep GLiNER2's own per-type overlap decoding (earlier results)
+    overlap = {"overlap_policy": "allow"} if morphology else {}
 
     found: list[list[tuple[int, int, str, float]]] = [[] for _ in records]
     model = loaded.model
@@ -131,7 +152,7 @@ def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
         with amp:
             results = model.batch_extract_entities(
                 texts, schema, batch_size=batch_size, threshold=base_thr,
-                include_confidence=True, include_spans=True)
+                include_confidence=True, include_spans=True, **overlap)
         for (i, cs, chunk), res in zip(part, results):
             for t, spans in (res.get("entities") or {}).items():
                 for sp in spans:
@@ -144,6 +165,9 @@ def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
         bar.update(len(part))
     bar.close()
 
+    if morphology:
+        found, rejected = filter_spans([r.text for r in records], found, morphology)
+        stats.rejected_by_morphology += rejected
     out = []
     for r, spans in zip(records, found):
         ents = [make_entity(r.text, s, e, t, {"score": round(c, 4)}) for s, e, t, c in _dedupe(spans, flat)]

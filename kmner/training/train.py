@@ -30,6 +30,7 @@ from kmner.training.model import (LoadedModel, attach_splitter, ensure_base, loa
                                   load_model, merge_adapter, save_full, set_dropout,
                                   weights_hash, write_meta)
 from kmner.training.predict import predict_records
+from kmner.training.span_morphology import SpanMorphology, learn_span_morphology
 from kmner.training.splitter import KoreanWordSplitter, load_pretokenized, splitter_spec
 
 @dataclass
@@ -238,9 +239,10 @@ def read_resume_state(cfg: TrainConfig, model) -> ResumeState:
     return ResumeState(offset, state)
 
 
-def dev_metrics_fn(cfg: TrainConfig, data: PreparedData, sp: Splitters):
-    """Dev F1 for model selection, predicted with the plain splitter exactly as
-    at inference time."""
+def dev_metrics_fn(cfg: TrainConfig, data: PreparedData, sp: Splitters,
+                   morphology: SpanMorphology | None):
+    """Dev F1 for model selection, predicted with the plain splitter and the span
+    morphology filter exactly as at inference time."""
     precision = "bf16" if _cpu_bf16(cfg) else "fp32"
     types = dev_descriptions(cfg)
 
@@ -251,7 +253,7 @@ def dev_metrics_fn(cfg: TrainConfig, data: PreparedData, sp: Splitters):
                 LoadedModel(m, sp.plain, {}), data.dev, types=types,
                 threshold=THRESHOLD_GRID[0] if cfg.tune_threshold else cfg.threshold,
                 thresholds={} if cfg.tune_threshold else cfg.thresholds,
-                batch_size=cfg.eval_batch_size, precision=precision)
+                batch_size=cfg.eval_batch_size, precision=precision, span_morphology=morphology)
         finally:
             attach_splitter(m, sp.train)
         return (score_at_best_threshold(data.dev, pred) if cfg.tune_threshold
@@ -261,7 +263,7 @@ def dev_metrics_fn(cfg: TrainConfig, data: PreparedData, sp: Splitters):
 
 
 def make_trainer(cfg: TrainConfig, model, out: Path, data: PreparedData, sp: Splitters,
-                 resume: ResumeState, log):
+                 resume: ResumeState, morphology: SpanMorphology | None, log):
     options = TrainerOptions(
         cpu_bf16=_cpu_bf16(cfg), group_by_length=cfg.group_by_length, type_lr=cfg.type_lr,
         max_failed_samples=cfg.max_failed_samples, lora_top_layers=cfg.lora_top_layers,
@@ -269,7 +271,8 @@ def make_trainer(cfg: TrainConfig, model, out: Path, data: PreparedData, sp: Spl
         history=list(resume.state.get("history", [])))
     gconf = gliner_training_config(cfg, out, cfg.num_epochs - resume.epoch_offset)
     trainer = make_trainer_class(options)(model=model, config=gconf,
-                                          compute_metrics=dev_metrics_fn(cfg, data, sp))
+                                          compute_metrics=dev_metrics_fn(cfg, data, sp,
+                                                                         morphology))
     if cfg.resume_from:
         if cfg.use_lora:
             load_adapter_weights(trainer.model, cfg.resume_from)
@@ -293,7 +296,8 @@ def selected_checkpoint(cfg: TrainConfig, out: Path, history: list[dict]) -> tup
 
 
 def finalise(cfg: TrainConfig, out: Path, trainer, summary: dict, sp: Splitters, base: str,
-             base_sha: str, n_train: int, t0: float, log) -> tuple[Path, float, dict]:
+             base_sha: str, n_train: int, t0: float, log,
+             morphology: SpanMorphology | None = None) -> tuple[Path, float, dict]:
     """Copy the selected checkpoint to ``model/`` or ``adapter/`` and write its
     metadata, ``metrics.json`` and ``run.yaml``."""
     history = trainer.kmner.history
@@ -311,6 +315,8 @@ def finalise(cfg: TrainConfig, out: Path, trainer, summary: dict, sp: Splitters,
             "threshold": threshold, "thresholds": dict(cfg.thresholds),
             "label_map": LabelMap.parse(cfg.data.label_map).mapping, "max_width": sp.max_width,
             "best_dev_f1": dev_f1, "selected": src.name, "type_pooling": cfg.type_pooling}
+    if morphology:
+        meta["span_morphology"] = morphology.to_dict()
     if cfg.use_lora:
         meta.update(base=base, base_sha256=base_sha)
     else:
@@ -344,6 +350,11 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     data = load_training_data(cfg)
+    morphology = None
+    if cfg.span_filter_min_count:
+        morphology = learn_span_morphology(data.train + data.silver, cfg.span_filter_min_count)
+        log(f"span morphology from {morphology.entities} training entities "
+            f"(tags seen in at least {morphology.min_count})")
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     if cfg.cpu_threads:
@@ -352,7 +363,7 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
     model, base, base_sha = prepare_model(cfg, sp, out, log)
     train_ex, dev_ex, reports = prepare_examples(cfg, data, sp, model, out, log)
     resume = read_resume_state(cfg, model)
-    trainer = make_trainer(cfg, model, out, data, sp, resume, log)
+    trainer = make_trainer(cfg, model, out, data, sp, resume, morphology, log)
     if not progress:
         import logging
 
@@ -360,7 +371,7 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
     with progress_bars(progress):
         summary = trainer.train(train_data=train_ex, eval_data=dev_ex if data.dev else None)
     model_dir, dev_f1, _ = finalise(cfg, out, trainer, summary, sp, base, base_sha,
-                                    len(train_ex), t0, log)
+                                    len(train_ex), t0, log, morphology)
     return TrainResult(out, model_dir, dev_f1, int(summary.get("total_epochs") or 0),
                        time.time() - t0, len(train_ex), reports, trainer.kmner.history)
 
