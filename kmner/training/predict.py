@@ -98,46 +98,14 @@ def _chunk_pieces(records: Sequence[Record], splitter, chunk_words: int, chunk_o
     return pieces
 
 
-def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
-                    types: dict[str, str] | Sequence[str] | None = None,
-                    threshold: float | None = None, thresholds: dict[str, float] | None = None,
-                    batch_size: int = 16, chunk_words: int = 200, chunk_overlap: int = 32,
-                    chunk_chars: int = 400,
-                    progress: bool = False, stats: PredictStats | None = None,
-                    flat: bool = True, precision: str = "fp32",
-                    span_morphology: SpanMorphology | str | None = MODEL) -> list[Record]:
-    """One output record per input record (same id and text) with predicted entities;
-    each entity's ``meta.score`` is the model's confidence. ``flat`` (the KBMC
-    scheme) keeps non-overlapping spans, the most confident first. ``precision``
-    ``bf16`` runs the model under bfloat16 autocast (faster on CPUs with bf16
-    instructions and on GPUs; scores can differ in the third decimal).
-    ``span_morphology`` (the model's own by default, None for none) rejects spans
-    whose morphemes no training entity had; GLiNER2 then returns every candidate
-    above threshold, overlaps included, so a rejected span's parts still compete."""
+def _extract(model, pieces: list[tuple[int, int, str]], n_records: int, schema: dict,
+             base_thr: float, batch_size: int, precision: str, overlap: dict,
+             stats: PredictStats, progress: bool) -> list[list[tuple[int, int, str, float]]]:
+    """GLiNER2's spans for every piece, as (start, end, type, score) in record offsets."""
     import torch
     from tqdm.auto import tqdm
 
-    t0 = time.time()
-    stats = stats if stats is not None else PredictStats()
-    if types is None:
-        types = loaded.descriptions or {}
-    if not types:
-        raise ValueError("no entity types to predict: pass types or use a model with kmner metadata")
-    descriptions = dict(types) if isinstance(types, dict) else {t: "" for t in types}
-    base_thr = threshold if threshold is not None else loaded.meta.get("threshold", 0.5)
-    per_type = dict(loaded.thresholds)
-    per_type.update(thresholds or {})
-    schema = {t: ({"description": d} if d else {}) | {"threshold": per_type.get(t, base_thr)}
-              for t, d in descriptions.items()}
-
-    pieces = _chunk_pieces(records, loaded.splitter, chunk_words, chunk_overlap, chunk_chars,
-                           stats)
-    morphology = resolve_span_morphology(loaded, span_morphology)
-    # without a filter keep GLiNER2's own per-type overlap decoding (earlier results)
-    overlap = {"overlap_policy": "allow"} if morphology else {}
-
-    found: list[list[tuple[int, int, str, float]]] = [[] for _ in records]
-    model = loaded.model
+    found: list[list[tuple[int, int, str, float]]] = [[] for _ in range(n_records)]
     model.eval()
     if precision not in ("fp32", "bf16", "fp16"):
         raise ValueError(f"precision must be fp32, bf16 or fp16, got {precision!r}")
@@ -164,6 +132,46 @@ def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
                     found[i].append((s + cs, e + cs, t, float(sp.get("confidence", 0.0))))
         bar.update(len(part))
     bar.close()
+    return found
+
+
+def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
+                    types: dict[str, str] | Sequence[str] | None = None,
+                    threshold: float | None = None, thresholds: dict[str, float] | None = None,
+                    batch_size: int = 16, chunk_words: int = 200, chunk_overlap: int = 32,
+                    chunk_chars: int = 400,
+                    progress: bool = False, stats: PredictStats | None = None,
+                    flat: bool = True, precision: str = "fp32",
+                    span_morphology: SpanMorphology | str | None = MODEL) -> list[Record]:
+    """One output record per input record (same id and text) with predicted entities;
+    each entity's ``meta.score`` is the model's confidence. ``flat`` (the KBMC
+    scheme) keeps non-overlapping spans, the most confident first. ``precision``
+    ``bf16`` runs the model under bfloat16 autocast (faster on CPUs with bf16
+    instructions and on GPUs; scores can differ in the third decimal).
+    ``span_morphology`` (the model's own by default, None for none) rejects spans
+    whose morphemes no training entity had; GLiNER2 then returns every candidate
+    above threshold, overlaps included, so a rejected span's parts still compete."""
+    t0 = time.time()
+    stats = stats if stats is not None else PredictStats()
+    if types is None:
+        types = loaded.descriptions or {}
+    if not types:
+        raise ValueError("no entity types to predict: pass types or use a model with kmner metadata")
+    descriptions = dict(types) if isinstance(types, dict) else {t: "" for t in types}
+    base_thr = threshold if threshold is not None else loaded.meta.get("threshold", 0.5)
+    per_type = dict(loaded.thresholds)
+    per_type.update(thresholds or {})
+    schema = {t: ({"description": d} if d else {}) | {"threshold": per_type.get(t, base_thr)}
+              for t, d in descriptions.items()}
+
+    pieces = _chunk_pieces(records, loaded.splitter, chunk_words, chunk_overlap, chunk_chars,
+                           stats)
+    morphology = resolve_span_morphology(loaded, span_morphology)
+    # without a filter keep GLiNER2's own per-type overlap decoding (earlier results)
+    overlap = {"overlap_policy": "allow"} if morphology else {}
+
+    found = _extract(loaded.model, pieces, len(records), schema, base_thr, batch_size,
+                     precision, overlap, stats, progress)
 
     if morphology:
         found, rejected = filter_spans([r.text for r in records], found, morphology)
