@@ -147,7 +147,8 @@ def _examples(work: Path, model):
 def _trainer_with_a_failing_sample(work: Path, out: str, max_failed: int):
     from gliner2.training.trainer import TrainingConfig
 
-    from kmner.training.hooks import TrainerOptions, make_trainer_class
+    from kmner.training.hooks import make_trainer_class
+    from kmner.training.trainer_options import TrainerOptions
     from kmner.training.model import build_base, load_gliner
 
     model = load_gliner(str(build_base(str(work / "enc"), work / out / "base", max_width=4)))

@@ -50,12 +50,13 @@ import dataclasses
 import io
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from kmner.core.errors import InputError
 from kmner.core.jsonl import write_json
 from kmner.training.batching import LengthBatches
 from kmner.training.cpu_attention import fp32_attention
+from kmner.training.trainer_options import TrainerOptions, only_top_layers
 
 PINNED_GLINER2 = "2.1.0"
 STATE_FILE = "kmner_state.json"
@@ -249,35 +250,6 @@ def configure_sampling(model, *, shuffle_types: bool, synthetic_label_prob: floa
     model.processor.sampling_config = replace(
         model.processor.sampling_config, shuffle_entities=bool(shuffle_types),
         synthetic_entity_label_prob=float(synthetic_label_prob))
-
-
-@dataclass
-class TrainerOptions:
-    """What kmner's trainer subclass adds to GLiNER2's ``TrainingConfig``."""
-
-    cpu_bf16: bool = False
-    group_by_length: bool = True
-    type_lr: float | None = None
-    max_failed_samples: int = 0
-    lora_top_layers: int = 0
-    epoch_offset: int = 0
-    history: list[dict] = field(default_factory=list)
-
-
-_ENCODER_LAYER = re.compile(r"^encoder\..*\.layer\.(\d+)\.")
-
-
-def only_top_layers(module_names: list[str], top: int) -> list[str]:
-    """The module names outside the encoder's layers (the heads), and those of
-    its ``top`` highest layers."""
-    index = {n: int(m.group(1)) for n in module_names if (m := _ENCODER_LAYER.match(n))}
-    if not index:
-        return list(module_names)
-    n_layers = max(index.values()) + 1
-    if top > n_layers:
-        raise InputError(f"lora_top_layers: {top} is more than the encoder's {n_layers} "
-                         f"layers; use at most {n_layers} (or 0 for all)")
-    return [n for n in module_names if index.get(n, n_layers) >= n_layers - top]
 
 
 def _type_side(name: str) -> bool:

@@ -23,15 +23,16 @@ from kmner.training.examples import (AlignmentReport, build_examples, check_type
 from kmner.core.runinfo import write_run_info
 from kmner.training.devscore import (THRESHOLD_GRID, dev_descriptions, score_at_best_threshold,
                                      score_dev)
-from kmner.training.hooks import (STATE_FILE, TrainerOptions, add_type_contrast,
-                                  apply_type_pooling, configure_sampling, progress_bars,
-                                  make_trainer_class, train_marker_rows_only)
+from kmner.training.hooks import (STATE_FILE, add_type_contrast, apply_type_pooling,
+                                  configure_sampling, make_trainer_class, progress_bars,
+                                  train_marker_rows_only)
 from kmner.training.model import (LoadedModel, attach_splitter, ensure_base, load_gliner,
                                   load_model, merge_adapter, save_full, set_dropout,
                                   weights_hash, write_meta)
 from kmner.training.predict import predict_records
 from kmner.training.span_morphology import SpanMorphology, learn_span_morphology
 from kmner.training.splitter import KoreanWordSplitter, load_pretokenized, splitter_spec
+from kmner.training.trainer_options import TrainerOptions
 
 @dataclass
 class TrainResult:
@@ -85,7 +86,7 @@ def load_training_data(cfg: TrainConfig) -> PreparedData:
 
 def _precision_flags(cfg: TrainConfig) -> dict[str, bool]:
     """GLiNER2's own mixed-precision flags (CUDA only; CPU bf16 goes through
-    :class:`kmner.training.hooks.TrainerOptions`)."""
+    :class:`kmner.training.trainer_options.TrainerOptions`)."""
     import torch
 
     if not torch.cuda.is_available() or cfg.precision == "fp32":
@@ -353,8 +354,7 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
     morphology = None
     if cfg.span_filter_min_count:
         morphology = learn_span_morphology(data.train + data.silver, cfg.span_filter_min_count)
-        log(f"span morphology from {morphology.entities} training entities "
-            f"(tags seen in at least {morphology.min_count})")
+        log(f"span morphology from {morphology.entities} training entities")
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     if cfg.cpu_threads:
