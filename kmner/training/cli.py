@@ -101,8 +101,8 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
                     None, help="Gold JSONL to learn span morphology from (instead of the "
                                "model's own): which Kiwi tags may start, fill and end an entity."),
                 span_filter_min_count: Optional[int] = typer.Option(
-                    None, min=1, help="Training entities that must show a tag (default: the "
-                                      "model's, else 2)."),
+                    None, min=1, help="With --span-filter-from: how many gold entities must "
+                                      "show a tag in a place for it to pass (default 2)."),
                 no_span_filter: bool = typer.Option(
                     False, "--no-span-filter", help="Keep spans whatever their morphemes.")) -> None:
     """Predict entities with exact character offsets."""
