@@ -159,8 +159,10 @@ class TrainConfig:
         start, fill and end an entity, keeping tags seen in at least this many
         of them; dev scoring and every later prediction reject spans with other
         tags (joined across a comma, a clause pulled in) and count them. Saved
-        in the model's ``kmner.json``; 0 turns the filter off. 2 was best on
-        diagnosis/train's dev split (1: 0.822, 2: 0.828, 3: 0.825, off: 0.812).
+        in the model's ``kmner.json``. 0 (default) learns nothing. Use 2 with
+        thousands of training entities: on diagnosis/train's dev split (2,258
+        entities) it was the best of 1, 2, 3 and 5 (0.828 against 0.812 off);
+        learned from Phase 1's 78 entities it cost recall (docs/results.md).
     tune_threshold: at every evaluation also choose the global threshold with the
         best dev F1 (grid 0.05-0.95); ``eval_f1`` is then the F1 at that threshold
         and the selected model keeps it as its default. Per-type ``thresholds``
@@ -222,7 +224,7 @@ class TrainConfig:
     cpu_threads: int = 0
     threshold: float = 0.5
     thresholds: dict[str, float] = field(default_factory=dict)
-    span_filter_min_count: int = 2
+    span_filter_min_count: int = 0
     tune_threshold: bool = True
     save_merged: bool = False
     resume_from: str = ""
