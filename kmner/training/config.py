@@ -160,8 +160,8 @@ class TrainConfig:
         of them; dev scoring and every later prediction reject spans with other
         tags (joined across a comma, a clause pulled in) and count them. Saved
         in the model's ``kmner.json``. 0 (default) learns nothing. Use 2 with
-        thousands of training entities: on diagnosis/train's dev split (2,258
-        entities) it was the best of 1, 2, 3 and 5 (0.828 against 0.812 off);
+        thousands of training entities: on diagnosis/train's dev split (learned
+        from 2,017 entities) it was the best of 1, 2, 3 and 5 (0.828 against 0.812 off);
         learned from Phase 1's 78 entities it cost recall (docs/results.md).
     tune_threshold: at every evaluation also choose the global threshold with the
         best dev F1 (grid 0.05-0.95); ``eval_f1`` is then the F1 at that threshold
