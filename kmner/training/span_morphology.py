@@ -1,15 +1,15 @@
 """Which morphemes may make up an entity: learned from gold, applied to predictions.
 
 GLiNER2 scores every word-token span, and a trained model still returns spans no
-annotator would draw: two entities joined across a comma (천식인지 , 결핵), or a
-symptom with the clause before it (역류함으로써 가슴 쓰림). Gold entities have a
+annotator would draw: two entities joined across a comma (기침인지 , 가래), or a
+symptom with the clause before it (무리함으로써 허리 통증). Gold entities have a
 narrow morphology: none of diagnosis/train's 2,258 contains punctuation, and
 particles or connective endings inside one are rare. So kmner counts, over the
 training gold, the Kiwi tags of each entity's first, inner and last morphemes,
 and a predicted span passes only when every tag it has in each position was seen
 there in at least ``min_count`` training entities. A rejected span is counted,
 never silently moved: prediction asks GLiNER2 for all overlapping candidates, so
-the pieces of a rejected span (천식, 결핵) still compete on their own scores.
+the pieces of a rejected span (기침, 가래) still compete on their own scores.
 
 The counts live in the model's ``kmner.json`` (``span_morphology``), written by
 ``kmner train``; ``kmner predict --span-filter-from GOLD.jsonl`` learns them for
