@@ -12,8 +12,9 @@ never silently moved: prediction asks GLiNER2 for all overlapping candidates, so
 the pieces of a rejected span (기침, 가래) still compete on their own scores.
 
 The counts live in the model's ``kmner.json`` (``span_morphology``), written by
-``kmner train``; ``kmner predict --span-filter-from GOLD.jsonl`` learns them for
-a model trained without them.
+``kmner train`` when ``span_filter_min_count`` is set (off by default: counts
+learned from a few dozen entities are too narrow); ``kmner predict
+--span-filter-from GOLD.jsonl`` learns them for any model.
 """
 
 from __future__ import annotations
