@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,7 @@ def test_saved_counts_give_the_same_decisions_as_learned_ones():
     learned = learn_span_morphology(GOLD, min_count=1)
     saved = json.loads(json.dumps(learned.to_dict()))
     again = SpanMorphology.from_dict(saved)
-    stricter = SpanMorphology.from_dict(saved, min_count=2)
+    stricter = replace(again, min_count=2)
     text = "목의 통증이 있고, 천식인지 결핵인지 모르겠다."
     spans = [(0, 5, "Disease", 0.9), (0, 1, "Body", 0.8), (10, 12, "Disease", 0.7),
              (8, 16, "Disease", 0.6)]
@@ -80,7 +81,7 @@ def test_saved_counts_give_the_same_decisions_as_learned_ones():
     assert rejected == len(spans) - len(kept[0]) >= 1
     assert (0, 5, "Disease", 0.9) not in filter_spans([text], [spans], stricter)[0][0]
     with pytest.raises(ValueError, match="min_count"):
-        SpanMorphology.from_dict(saved, min_count=0)
+        replace(again, min_count=0)
 
 
 def test_no_entity_to_learn_from_is_an_error():

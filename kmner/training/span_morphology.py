@@ -25,13 +25,9 @@ from typing import Iterable, Sequence
 
 from kmner.core.morph import Morph, analyze_many
 from kmner.core.records import Record
+from kmner.gazetteer.boundaries import base_tag  # VV-R, VA-I count as VV, VA
 
 POSITIONS = ("first", "inside", "last")
-
-
-def base_tag(tag: str) -> str:
-    """Kiwi's irregular variants (VV-R, VA-I) count as their base tag."""
-    return tag.split("-", 1)[0]
 
 
 def span_tags(morphs: Sequence[Morph], start: int, end: int) -> list[str]:
@@ -72,10 +68,10 @@ class SpanMorphology:
                 **{p: dict(sorted(getattr(self, p).items())) for p in POSITIONS}}
 
     @classmethod
-    def from_dict(cls, data: dict, min_count: int | None = None) -> "SpanMorphology":
+    def from_dict(cls, data: dict) -> "SpanMorphology":
         counts = {p: {str(k): int(v) for k, v in (data.get(p) or {}).items()} for p in POSITIONS}
         return cls(**counts, entities=int(data.get("entities", 0)),
-                   min_count=int(min_count if min_count is not None else data.get("min_count", 2)))
+                   min_count=int(data.get("min_count", 2)))
 
 
 def learn_span_morphology(records: Iterable[Record], min_count: int = 2) -> SpanMorphology:
@@ -102,10 +98,10 @@ def learn_span_morphology(records: Iterable[Record], min_count: int = 2) -> Span
 def filter_spans(texts: Sequence[str], spans: Sequence[list[tuple[int, int, str, float]]],
                  morphology: SpanMorphology) -> tuple[list[list[tuple[int, int, str, float]]], int]:
     """The spans of each text that ``morphology`` allows, and how many it rejected."""
-    kept: list[list[tuple[int, int, str, float]]] = []
+    kept: list[list[tuple[int, int, str, float]]] = [list(x) for x in spans]
+    judged = [i for i, text_spans in enumerate(spans) if text_spans]  # Kiwi only where needed
     rejected = 0
-    for text_spans, morphs in zip(spans, analyze_many(texts)):
-        ok = [sp for sp in text_spans if morphology.allows(span_tags(morphs, sp[0], sp[1]))]
-        rejected += len(text_spans) - len(ok)
-        kept.append(ok)
+    for i, morphs in zip(judged, analyze_many(texts[i] for i in judged)):
+        kept[i] = [sp for sp in spans[i] if morphology.allows(span_tags(morphs, sp[0], sp[1]))]
+        rejected += len(spans[i]) - len(kept[i])
     return kept, rejected
