@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kmner.core.errors import InputError
+from kmner.core.errors import ConfigError, InputError
 from kmner.core.hashing import sha256_file
 from kmner.core.jsonl import write_json
 from kmner.training.hooks import apply_type_pooling
@@ -258,3 +258,30 @@ def save_full(loaded: LoadedModel, out_dir: str | os.PathLike, *, kind: str = "m
     meta.update(kind=kind, weights_sha256=weights_hash(out))
     write_meta(out, meta)
     return out
+
+
+def load_adapter_weights(peft_model, checkpoint: str) -> int:
+    """Put a saved adapter's weights into a live PeftModel (used to resume)."""
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    f = Path(checkpoint) / "adapter_model.safetensors"
+    if not f.exists():
+        raise ConfigError(f"resume_from: {checkpoint} has no adapter_model.safetensors "
+                          "(was the run LoRA?)")
+    state = load_file(str(f))
+    res = set_peft_model_state_dict(peft_model, state)
+    unexpected = getattr(res, "unexpected_keys", []) or []
+    if unexpected:
+        raise ConfigError(f"resume_from: {len(unexpected)} adapter tensors do not fit this "
+                          f"model (e.g. {unexpected[0]}); same lora settings?")
+    return len(state)
+
+
+def load_full_weights(model, checkpoint: str) -> None:
+    from safetensors.torch import load_file
+
+    f = Path(checkpoint) / "model.safetensors"
+    if not f.exists():
+        raise ConfigError(f"resume_from: {checkpoint} has no model.safetensors")
+    model.load_state_dict(load_file(str(f)))

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 import random
-from collections import Counter
 import re
 import shutil
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,13 +26,15 @@ from kmner.training.devscore import (THRESHOLD_GRID, dev_descriptions, score_at_
 from kmner.training.hooks import (STATE_FILE, add_type_contrast, apply_type_pooling,
                                   configure_sampling, make_trainer_class, progress_bars,
                                   train_marker_rows_only)
-from kmner.training.model import (LoadedModel, attach_splitter, ensure_base, load_gliner,
+from kmner.training.model import (LoadedModel, attach_splitter, ensure_base,
+                                  load_adapter_weights, load_full_weights, load_gliner,
                                   load_model, merge_adapter, save_full, set_dropout,
                                   weights_hash, write_meta)
 from kmner.training.predict import predict_records
 from kmner.training.span_morphology import SpanMorphology, learn_span_morphology
 from kmner.training.splitter import KoreanWordSplitter, load_pretokenized, splitter_spec
 from kmner.training.trainer_options import TrainerOptions
+
 
 @dataclass
 class TrainResult:
@@ -375,29 +377,3 @@ def run_training(cfg: TrainConfig, *, progress: bool = True, log=print) -> Train
     return TrainResult(out, model_dir, dev_f1, int(summary.get("total_epochs") or 0),
                        time.time() - t0, len(train_ex), reports, trainer.kmner.history)
 
-
-def load_adapter_weights(peft_model, checkpoint: str) -> int:
-    """Put a saved adapter's weights into a live PeftModel (used to resume)."""
-    from peft import set_peft_model_state_dict
-    from safetensors.torch import load_file
-
-    f = Path(checkpoint) / "adapter_model.safetensors"
-    if not f.exists():
-        raise ConfigError(f"resume_from: {checkpoint} has no adapter_model.safetensors "
-                          "(was the run LoRA?)")
-    state = load_file(str(f))
-    res = set_peft_model_state_dict(peft_model, state)
-    unexpected = getattr(res, "unexpected_keys", []) or []
-    if unexpected:
-        raise ConfigError(f"resume_from: {len(unexpected)} adapter tensors do not fit this "
-                          f"model (e.g. {unexpected[0]}); same lora settings?")
-    return len(state)
-
-
-def load_full_weights(model, checkpoint: str) -> None:
-    from safetensors.torch import load_file
-
-    f = Path(checkpoint) / "model.safetensors"
-    if not f.exists():
-        raise ConfigError(f"resume_from: {checkpoint} has no model.safetensors")
-    model.load_state_dict(load_file(str(f)))
