@@ -3,20 +3,13 @@ span (an off-by-one there once tagged the particle after every entity)."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 from kmner.core.records import Entity, Record
 from kmner.training.splitter import KoreanWordSplitter
-
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "plain_token_head.py"
+from tests.script_loader import load_script
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("plain_token_head", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench/plain_token_head.py")
 
 
 def test_bio_tags_cover_each_gold_span_exactly_and_decode_back():

@@ -3,21 +3,14 @@ span a model did not return as 0, and keeps the result flat."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from kmner.core.records import Entity, Record
-
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "seed_ensemble.py"
+from tests.script_loader import load_script
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("seed_ensemble", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench/seed_ensemble.py")
 
 
 TEXT = "허리 통증 과 두통"

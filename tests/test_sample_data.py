@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from kmner.core.jsonl import iter_lines, load_records
 from kmner.core.kiwi_tokens import kiwi_units_many
 from kmner.core.records import KBMC_TYPES
+from tests.script_loader import load_script
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 GOLD = SAMPLE / "gold.jsonl"
@@ -26,10 +26,7 @@ def gold():
 
 
 def _load_builder():
-    spec = importlib.util.spec_from_file_location("sample_build_gold", SAMPLE / "build_gold.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("data/sample/build_gold.py")
 
 
 def test_gold_size_and_type_balance(gold):
