@@ -20,6 +20,7 @@ from kmner.training.config import TrainConfig
 from kmner.training.encoder.cli import register_model_commands
 from kmner.training.experiment import Phase1Config, run_phase1
 from kmner.training.phase2 import Phase2Config, run_phase2
+from kmner.training.ensemble import predict_ensemble
 from kmner.training.model import build_base, load_model
 from kmner.training.predict import (MODEL, PredictStats, predict_each_type_alone,
                                     predict_records)
@@ -104,36 +105,74 @@ def predict_cmd(model: str = typer.Argument(..., help="Model folder, run folder,
                     None, min=1, help="With --span-filter-from: how many gold entities must "
                                       "show a tag in a place for it to pass (default 2)."),
                 no_span_filter: bool = typer.Option(
-                    False, "--no-span-filter", help="Keep spans whatever their morphemes.")) -> None:
+                    False, "--no-span-filter", help="Keep spans whatever their morphemes."),
+                ensemble_with: Optional[list[str]] = typer.Option(
+                    None, help="Another model to average with (repeat): a span is kept by its "
+                               "mean score over all models; the threshold defaults to the mean "
+                               "of theirs.")) -> None:
     """Predict entities with exact character offsets."""
     if engine not in engines.ENGINES:
         raise typer.BadParameter(f"must be one of {', '.join(engines.ENGINES)}, got {engine!r}",
                                  param_hint="--engine")
     local = engine == "local"  # else OUT is a folder of part files
-    check_outputs(inputs=[input, model] + ([span_filter_from] if span_filter_from else []),
+    models = [model] + list(ensemble_with or [])
+    check_outputs(inputs=[input, *models] + ([span_filter_from] if span_filter_from else []),
                   files=[output] if local else [], dirs=[] if local else [output])
-    check_model_ref("model", model)
+    for i, ref in enumerate(models):
+        check_model_ref("model" if i == 0 else "--ensemble-with", ref)
     if base:
         check_model_ref("--base", base)
+    if ensemble_with:
+        _check_ensemble_options(local, thresholds, span_filter_from or span_filter_min_count)
     span_morphology = span_filter_choice(span_filter_from, span_filter_min_count, no_span_filter)
     if not local:
         return engines.runner("predict", engine)(locals(), _parse_thresholds(thresholds))
-    thr = _parse_thresholds(thresholds)
-    loaded = load_model(model, base=base, device=device, splitter=splitter,
-                        allow_kiwi=False if no_kiwi else None)
+    _predict_local(models, input, output, base=base, device=device, splitter=splitter,
+                   no_kiwi=no_kiwi, types=types, threshold=threshold,
+                   thresholds=_parse_thresholds(thresholds), batch_size=batch_size,
+                   chunk_words=chunk_words, precision=precision, span_morphology=span_morphology)
+
+
+def _predict_local(models: list[str], input: Path, output: Path, *, base, device, splitter,
+                   no_kiwi: bool, types: Optional[str], threshold: Optional[float], thresholds,
+                   batch_size: int, chunk_words: int, precision: str, span_morphology) -> None:
+    """One model's predictions, or with more than one their score-averaged ensemble."""
+    loaded = [load_model(m, base=base, device=device, splitter=splitter,
+                         allow_kiwi=False if no_kiwi else None) for m in models]
     records = load_records(input)
-    load_pretokenized(loaded.splitter, records)
+    for one in loaded:
+        load_pretokenized(one.splitter, records)
     type_map = None
     if types:
         names = [t.strip() for t in types.split(",") if t.strip()]
-        type_map = {t: loaded.descriptions.get(t, "") for t in names}
+        type_map = {t: loaded[0].descriptions.get(t, "") for t in names}
     stats = PredictStats()
-    preds = predict_records(loaded, records, types=type_map, threshold=threshold, thresholds=thr,
-                            batch_size=batch_size, chunk_words=chunk_words, progress=True,
-                            stats=stats, precision=precision, span_morphology=span_morphology)
+    if len(loaded) > 1:
+        preds = predict_ensemble(loaded, records, types=type_map, threshold=threshold,
+                                 batch_size=batch_size, chunk_words=chunk_words, progress=True,
+                                 stats=stats, precision=precision)
+    else:
+        preds = predict_records(loaded[0], records, types=type_map, threshold=threshold,
+                                thresholds=thresholds, batch_size=batch_size,
+                                chunk_words=chunk_words, progress=True, stats=stats,
+                                precision=precision, span_morphology=span_morphology)
     n = write_records(output, preds)
-    typer.echo(f"wrote {n} records, {sum(len(r.entities) for r in preds)} entities to {output}; "
-               + stats.summary())
+    ensemble = f" (mean of {len(loaded)} models)" if len(loaded) > 1 else ""
+    typer.echo(f"wrote {n} records, {sum(len(r.entities) for r in preds)} entities{ensemble} "
+               f"to {output}; " + stats.summary())
+
+
+def _check_ensemble_options(local: bool, thresholds: Optional[str], span_filter: object) -> None:
+    """What an ensemble does not take: it averages every model's candidates itself."""
+    if not local:
+        raise typer.BadParameter("runs on the local engine only", param_hint="--ensemble-with")
+    if thresholds:
+        raise typer.BadParameter("an ensemble has one threshold (--threshold); drop --thresholds",
+                                 param_hint="--ensemble-with")
+    if span_filter:
+        raise typer.BadParameter("an ensemble averages unfiltered candidates; drop "
+                                 "--span-filter-from/--span-filter-min-count",
+                                 param_hint="--ensemble-with")
 
 
 def span_filter_choice(learn_from: Optional[Path], min_count: Optional[int], off: bool):
