@@ -123,6 +123,10 @@ CASES = [
     ("convert-scheme-choice", "data convert gold.jsonl out/sc.conll --scheme bio2", 2, None),
     ("predict-missing-local-model", "predict ./no/such/model gold.jsonl -o out/p.jsonl", 1,
      "does not exist"),
+    ("predict-missing-model-in-local-folder", "predict a_folder/no_model gold.jsonl "
+     "-o out/p.jsonl", 1, "does not exist"),
+    ("predict-missing-ensemble-member", "predict a_folder gold.jsonl -o out/p.jsonl "
+     "--ensemble-with a_folder/no_model", 1, "--ensemble-with"),
     ("ls-diff-empty-gold", "ls diff gold.jsonl empty.jsonl", 1, "no records"),
     ("silver-output-is-input", "silver run gold.jsonl -o gold.jsonl", 1, "overwrite"),
     ("silver-output-is-symlinked-input", "silver run gold.jsonl -o gold_link.jsonl", 1,

@@ -54,8 +54,11 @@ def train_cmd(config: Path = typer.Argument(..., help="Training config (YAML or 
 
 
 def _looks_local(ref: str) -> bool:
-    """A model reference that can only be a local path (a hub id is ORG/NAME)."""
-    return ref.startswith(("/", ".", "~")) or ref.count("/") > 1 or "\\" in ref
+    """A model reference that can only be a local path (a hub id is ORG/NAME). An
+    ORG/NAME whose ORG is a local folder (runs/b) is taken as a path too: offline,
+    a typo there would otherwise end in minutes of hub retries."""
+    return (ref.startswith(("/", ".", "~")) or ref.count("/") > 1 or "\\" in ref
+            or (ref.count("/") == 1 and Path(ref.split("/")[0]).is_dir()))
 
 
 def check_model_ref(where: str, ref: str) -> None:
