@@ -18,9 +18,9 @@ from kmner.core.runinfo import load_config
 from kmner.evaluation.specificity import type_specificity
 from kmner.training.config import TrainConfig
 from kmner.training.encoder.cli import register_model_commands
+from kmner.training.ensemble import predict_ensemble
 from kmner.training.experiment import Phase1Config, run_phase1
 from kmner.training.phase2 import Phase2Config, run_phase2
-from kmner.training.ensemble import predict_ensemble
 from kmner.training.model import build_base, load_model
 from kmner.training.predict import (MODEL, PredictStats, predict_each_type_alone,
                                     predict_records)
