@@ -15,9 +15,9 @@ from kmner.core.jsonl import write_records
 from kmner.core.records import Entity, Record
 from kmner.training.ensemble import (CANDIDATE_THRESHOLD, average_spans, ensemble_threshold,
                                      predict_ensemble)
-from kmner.training.model import build_base, load_model
+from kmner.training.model import load_model
 from kmner.training.predict import PredictStats, predict_records
-from tests.training_fixtures import TINY_TYPES, build_tiny_encoder
+from tests.training_fixtures import TINY_TYPES, build_tiny_base
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 logging.getLogger("gliner2").setLevel(logging.WARNING)
@@ -55,8 +55,7 @@ def test_a_span_without_a_score_is_refused():
 @pytest.fixture(scope="module")
 def bases(tmp_path_factory) -> list[Path]:
     folder = tmp_path_factory.mktemp("ensemble")
-    return [build_base(str(build_tiny_encoder(folder / f"enc{seed}", seed=seed)),
-                       folder / f"base{seed}", max_width=6) for seed in (0, 1)]
+    return [build_tiny_base(folder, seed=seed) for seed in (0, 1)]
 
 
 def _keys(records: list[Record]) -> list[list[tuple]]:

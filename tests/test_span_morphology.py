@@ -14,32 +14,28 @@ from typer.testing import CliRunner
 from kmner.cli import app
 from kmner.core.jsonl import write_records
 from kmner.core.morph import analyze
-from kmner.core.records import Entity, Record
-from kmner.training.model import build_base, load_model
+from kmner.core.records import Record
+from kmner.training.model import load_model
 from kmner.training.predict import PredictStats, predict_records
 from kmner.training.span_morphology import (SpanMorphology, filter_spans, learn_span_morphology,
                                             span_tags)
-from tests.training_fixtures import TINY_TYPES, build_tiny_encoder, tiny_records
+from tests.ls_helpers import ent, rec
+from tests.training_fixtures import TINY_TYPES, build_tiny_base, tiny_records
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 logging.getLogger("gliner2").setLevel(logging.WARNING)
 
 
-def record(rid: str, text: str, *surfaces: tuple[str, str]) -> Record:
-    ents, used = [], 0
-    for typ, surface in surfaces:
-        s = text.index(surface, used)
-        ents.append(Entity(typ, surface, s, s + len(surface)))
-        used = s + len(surface)
-    return Record(rid, text, ents)
+def record(rid: str, text: str, *surfaces: str) -> Record:
+    return rec(rid, text, *(ent(text, surface, "Disease") for surface in surfaces))
 
 
 GOLD = [
-    record("g1", "천식이 심해서 병원에 갔다.", ("Disease", "천식")),
-    record("g2", "결핵 치료를 받았다.", ("Disease", "결핵")),
-    record("g3", "기관지 천식과 만성 기침이 있다.", ("Disease", "기관지 천식"), ("Disease", "만성 기침")),
-    record("g4", "목의 통증이 계속된다.", ("Disease", "목의 통증")),
-    record("g5", "폐렴 증상으로 입원했다.", ("Disease", "폐렴")),
+    record("g1", "천식이 심해서 병원에 갔다.", "천식"),
+    record("g2", "결핵 치료를 받았다.", "결핵"),
+    record("g3", "기관지 천식과 만성 기침이 있다.", "기관지 천식", "만성 기침"),
+    record("g4", "목의 통증이 계속된다.", "목의 통증"),
+    record("g5", "폐렴 증상으로 입원했다.", "폐렴"),
 ]
 
 
@@ -91,9 +87,7 @@ def test_no_entity_to_learn_from_is_an_error():
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("spanmorph")
-    enc = build_tiny_encoder(folder / "enc")
-    return build_base(str(enc), folder / "base", max_width=6)
+    return build_tiny_base(tmp_path_factory.mktemp("spanmorph"))
 
 
 def test_prediction_drops_and_counts_what_the_training_entities_never_look_like(base):

@@ -66,6 +66,14 @@ def build_tiny_encoder(out: Path, *, hidden: int = 32, seed: int = 0, extra_char
     return out
 
 
+def build_tiny_base(folder: Path, *, seed: int = 0, max_width: int = 6) -> Path:
+    """An untrained GLiNER2 base over a tiny encoder built with ``seed``, in ``folder``."""
+    from kmner.training.model import build_base
+
+    enc = build_tiny_encoder(folder / f"enc{seed}", seed=seed)
+    return Path(build_base(str(enc), folder / f"base{seed}", max_width=max_width))
+
+
 TINY_TYPES = {"Disease": "질병", "Body": "신체", "Treatment": "치료"}
 CAPITALS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 

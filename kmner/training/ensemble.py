@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from kmner.core.records import Entity, Record
+from kmner.core.records import Entity, Record, make_entity
 from kmner.training.model import LoadedModel
-from kmner.training.predict import PredictStats, predict_records
+from kmner.training.predict import PredictStats, dedupe_spans, predict_records
 
 #: Threshold each model's candidates are collected at before averaging.
 CANDIDATE_THRESHOLD = 0.05
@@ -38,13 +38,10 @@ def average_spans(members: Sequence[Sequence[Record]], threshold: float) -> list
         for record in records:
             for e in record.entities:
                 mean[e.key] = mean.get(e.key, 0.0) + _score(e) / len(records)
-        kept: list[tuple[int, int, str]] = []
-        for key, score in sorted(mean.items(), key=lambda kv: (-kv[1], kv[0])):
-            if score >= threshold and not any(key[0] < k[1] and k[0] < key[1] for k in kept):
-                kept.append(key)
-        entities = [Entity(t, first.text[s:e], s, e, meta={"score": round(mean[(s, e, t)], 4)})
-                    for s, e, t in sorted(kept)]
-        out.append(Record(first.id, first.text, entities))
+        passing = [(s, e, t, score) for (s, e, t), score in mean.items() if score >= threshold]
+        out.append(Record(first.id, first.text,
+                          [make_entity(first.text, s, e, t, {"score": round(score, 4)})
+                           for s, e, t, score in dedupe_spans(passing)]))
     return out
 
 

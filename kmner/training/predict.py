@@ -60,7 +60,7 @@ def _windows(offsets: Sequence[tuple[int, int]], size: int, overlap: int,
         start = max(start + 1, end - overlap)
 
 
-def _dedupe(spans: list[tuple[int, int, str, float]], flat: bool = True
+def dedupe_spans(spans: list[tuple[int, int, str, float]], flat: bool = True
             ) -> list[tuple[int, int, str, float]]:
     """Keep the best-scored span where spans collide (chunks overlap, and GLiNER2
     scores every type separately): across all types when ``flat``, else per type."""
@@ -178,7 +178,7 @@ def predict_records(loaded: LoadedModel, records: Sequence[Record], *,
         stats.rejected_by_morphology += rejected
     out = []
     for r, spans in zip(records, found):
-        ents = [make_entity(r.text, s, e, t, {"score": round(c, 4)}) for s, e, t, c in _dedupe(spans, flat)]
+        ents = [make_entity(r.text, s, e, t, {"score": round(c, 4)}) for s, e, t, c in dedupe_spans(spans, flat)]
         out.append(Record(r.id, r.text, ents))
     stats.records += len(records)
     stats.seconds += time.time() - t0
